@@ -1,0 +1,1 @@
+"""One module per agent command; each exposes a plain function doing the work."""

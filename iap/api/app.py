@@ -1,0 +1,356 @@
+"""The control API: an ASGI app served by hypercorn's trio worker in the gateway process.
+
+Routes: /v1/login, /v1/refresh, /v1/stepup, /v1/whoami, /v1/connections[/{name}],
+/v1/requests[/{id}[/approve|/deny]], /v1/events (server-sent events), /v1/audit,
+/healthz, /readyz, /metrics, /v1/openapi.json. Bearer access tokens on everything under /v1
+but login and refresh. Errors are JSON `{"error": CODE, "message": TEXT}`; a refused approve
+whose approver needs a fresh MFA answers 401 with an RFC 9470 `WWW-Authenticate` challenge.
+Blocking work (password hashing, store reads of many rows) runs in worker threads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
+from typing import Any
+
+import anyio
+import trio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from iap.approvals import ApprovalError, Approver, StepUpRequired, request_json
+from iap.identity import ACR_MFA, AuthError, Claims
+from iap.services import Services
+
+AUDITOR_ROLES = {"admin", "auditor"}
+SSE_HEARTBEAT = 15.0
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+_AUTH_STATUS = {"locked_out": 429, "user_exists": 409}
+
+
+def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
+
+
+def auth_error(e: AuthError) -> Response:
+    status = _AUTH_STATUS.get(e.code, 401)
+    headers = {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{e}"'}
+    return error(status, e.code, str(e), headers if status == 401 else None)
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ApprovalError(400, "the request body must be a JSON object")
+    return body
+
+
+def _field(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise ApprovalError(400, f"missing field {name!r}")
+    return value
+
+
+def build_app(services: Services) -> Starlette:
+    identity = services.identity
+    approvals = services.approvals
+
+    def claims_of(request: Request) -> Claims:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise AuthError("token_invalid", "missing bearer token")
+        return identity.verify_access_token(token.strip())
+
+    def authed(fn: Callable[[Request, Claims], Awaitable[Response]]) -> Handler:
+        async def handler(request: Request) -> Response:
+            try:
+                claims = claims_of(request)
+                return await fn(request, claims)
+            except AuthError as e:
+                return auth_error(e)
+            except StepUpRequired as e:
+                challenge = (
+                    'Bearer error="insufficient_user_authentication", '
+                    f'error_description="{e}", acr_values="{ACR_MFA}", max_age={int(e.max_age)}'
+                )
+                return error(
+                    401, "insufficient_user_authentication", str(e), {"WWW-Authenticate": challenge}
+                )
+            except ApprovalError as e:
+                return error(
+                    e.status,
+                    "refused"
+                    if e.status == 403
+                    else "bad_request"
+                    if e.status == 400
+                    else "not_found"
+                    if e.status == 404
+                    else "conflict",
+                    str(e),
+                )
+
+        return handler
+
+    def tokens_json(pair: Any) -> dict[str, Any]:
+        return {
+            "access_token": pair.access_token,
+            "refresh_token": pair.refresh_token,
+            "expires_in": pair.expires_in,
+            "token_type": pair.token_type,
+        }
+
+    async def login(request: Request) -> Response:
+        try:
+            body = await _json_body(request)
+            user, password = _field(body, "user"), _field(body, "password")
+            code, device = _field(body, "code"), _field(body, "device_id")
+        except ApprovalError as e:
+            return error(400, "bad_request", str(e))
+        try:
+            pair = await anyio.to_thread.run_sync(identity.login, user, password, code, device)
+        except AuthError as e:
+            if e.code in ("bad_code", "replayed_code", "locked_out"):
+                services.metrics.mfa_failures.inc()
+            _audit_auth(services, user, "login", str(e))
+            return auth_error(e)
+        _audit_auth(services, user, "login", None)
+        return JSONResponse(tokens_json(pair))
+
+    async def refresh(request: Request) -> Response:
+        try:
+            body = await _json_body(request)
+            token, device = _field(body, "refresh_token"), _field(body, "device_id")
+        except ApprovalError as e:
+            return error(400, "bad_request", str(e))
+        try:
+            pair = await anyio.to_thread.run_sync(identity.refresh, token, device)
+        except AuthError as e:
+            return auth_error(e)
+        return JSONResponse(tokens_json(pair))
+
+    async def stepup(request: Request, claims: Claims) -> Response:
+        code = _field(await _json_body(request), "code")
+        try:
+            token = await anyio.to_thread.run_sync(
+                partial(identity.stepup, claims.sub, code, device_id=claims.device)
+            )
+        except AuthError as e:
+            if e.code in ("bad_code", "replayed_code", "locked_out"):
+                services.metrics.mfa_failures.inc()
+            _audit_auth(services, claims.sub, "stepup", str(e))
+            raise
+        _audit_auth(services, claims.sub, "stepup", None)
+        return JSONResponse(
+            {"access_token": token, "token_type": "Bearer", "expires_in": int(identity.access_ttl)}
+        )
+
+    async def whoami(request: Request, claims: Claims) -> Response:
+        return JSONResponse(
+            {
+                "user": claims.sub,
+                "roles": list(claims.roles),
+                "auth_time": claims.auth_time,
+                "exp": claims.exp,
+                "last_mfa": services.store.last_mfa_event(claims.sub),
+            }
+        )
+
+    def connection_json(name: str) -> dict[str, Any] | None:
+        c = services.config.connection(name)
+        if c is None:
+            return None
+        return {
+            "name": c.name,
+            "kind": c.kind,
+            "database": c.database,
+            "tunnel_port": services.tunnel_port,
+            "listen": c.listen,
+        }
+
+    async def connections(request: Request, claims: Claims) -> Response:
+        return JSONResponse([connection_json(c.name) for c in services.config.connections])
+
+    async def connection(request: Request, claims: Claims) -> Response:
+        found = connection_json(request.path_params["name"])
+        if found is None:
+            raise ApprovalError(404, f"no connection named {request.path_params['name']!r}")
+        return JSONResponse(found)
+
+    def approver(claims: Claims) -> Approver:
+        return Approver(claims.sub, tuple(claims.roles))
+
+    async def list_requests(request: Request, claims: Claims) -> Response:
+        status = request.query_params.get("status")
+        found = approvals.visible_to(approver(claims), status=status)
+        return JSONResponse([request_json(r) for r in found])
+
+    async def get_request(request: Request, claims: Claims) -> Response:
+        found = approvals.get(request.path_params["id"], approver(claims))
+        return JSONResponse(request_json(found))
+
+    async def approve(request: Request, claims: Claims) -> Response:
+        done = approvals.approve(request.path_params["id"], approver(claims))
+        return JSONResponse(request_json(done))
+
+    async def deny(request: Request, claims: Claims) -> Response:
+        try:
+            body = await _json_body(request)
+        except ApprovalError:
+            body = {}
+        reason = body.get("reason") if isinstance(body.get("reason"), str) else None
+        done = approvals.deny(request.path_params["id"], approver(claims), reason)
+        return JSONResponse(request_json(done))
+
+    async def events(request: Request, claims: Claims) -> Response:
+        session = request.query_params.get("session")
+
+        async def stream() -> AsyncIterator[bytes]:
+            with services.events.subscribe(
+                user=claims.sub, roles=tuple(claims.roles), session_id=session
+            ) as receive:
+                yield b": iap events\n\n"
+                while True:
+                    event = None
+                    with trio.move_on_after(SSE_HEARTBEAT):  # never yield inside the scope
+                        event = await receive.receive()
+                    if event is None:
+                        yield b": keepalive\n\n"
+                        continue
+                    payload = {"kind": event.kind, "ts": event.ts, **event.data}
+                    yield f"event: {event.kind}\ndata: {json.dumps(payload)}\n\n".encode()
+
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+        )
+
+    async def audit(request: Request, claims: Claims) -> Response:
+        if not AUDITOR_ROLES & set(claims.roles):
+            raise ApprovalError(403, "reading the audit log needs the admin or auditor role")
+        since = request.query_params.get("since")
+
+        def read() -> list[dict[str, Any]]:
+            return [
+                audit_json(r)
+                for r in services.store.iter_audit(since=float(since) if since else None)
+            ]
+
+        return JSONResponse(await anyio.to_thread.run_sync(read))
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        if services.ready:
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "starting or draining"}, status_code=503)
+
+    async def metrics(request: Request) -> Response:
+        return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(OPENAPI)
+
+    return Starlette(
+        routes=[
+            Route("/v1/login", login, methods=["POST"]),
+            Route("/v1/refresh", refresh, methods=["POST"]),
+            Route("/v1/stepup", authed(stepup), methods=["POST"]),
+            Route("/v1/whoami", authed(whoami)),
+            Route("/v1/connections", authed(connections)),
+            Route("/v1/connections/{name}", authed(connection)),
+            Route("/v1/requests", authed(list_requests)),
+            Route("/v1/requests/{id}", authed(get_request)),
+            Route("/v1/requests/{id}/approve", authed(approve), methods=["POST"]),
+            Route("/v1/requests/{id}/deny", authed(deny), methods=["POST"]),
+            Route("/v1/events", authed(events)),
+            Route("/v1/audit", authed(audit)),
+            Route("/v1/openapi.json", openapi),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+        ]
+    )
+
+
+def _audit_auth(services: Services, user: str, what: str, failure: str | None) -> None:
+    from iap.store.base import AuditRecord
+
+    services.write_audit(
+        AuditRecord(
+            seq=0,
+            ts=services.clock(),
+            user=user,
+            connection="",
+            session_id="",
+            risk="",
+            decision=what,
+            request_id=None,
+            outcome="error" if failure else "ok",
+            rows=None,
+            error=failure,
+            duration_ms=None,
+            sql="",
+        )
+    )
+
+
+def audit_json(r: Any) -> dict[str, Any]:
+    """The public shape of an audit row (API and `iap audit --json`)."""
+    return {
+        "seq": r.seq,
+        "ts": r.ts,
+        "user": r.user,
+        "connection": r.connection,
+        "session": r.session_id,
+        "risk": r.risk,
+        "decision": r.decision,
+        "request_id": r.request_id,
+        "outcome": r.outcome,
+        "rows": r.rows,
+        "error": r.error,
+        "duration_ms": r.duration_ms,
+        "sql": r.sql,
+        "hash": r.hash,
+    }
+
+
+def _op(summary: str, auth: bool = True) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {"200": {"description": "OK"}}}
+    if auth:
+        op["security"] = [{"bearer": []}]
+    return op
+
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "iap control API", "version": "1"},
+    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    "paths": {
+        "/v1/login": {"post": _op("Password + TOTP code -> access and refresh tokens", False)},
+        "/v1/refresh": {"post": _op("Refresh token + device id -> new tokens", False)},
+        "/v1/stepup": {"post": _op("TOTP code -> access token with a fresh auth_time")},
+        "/v1/whoami": {"get": _op("The caller's identity")},
+        "/v1/connections": {"get": _op("Connections the gateway serves")},
+        "/v1/connections/{name}": {"get": _op("One connection")},
+        "/v1/requests": {"get": _op("Approval requests the caller owns or may review")},
+        "/v1/requests/{id}": {"get": _op("One approval request")},
+        "/v1/requests/{id}/approve": {"post": _op("Approve (401 + RFC 9470 challenge if stale)")},
+        "/v1/requests/{id}/deny": {"post": _op("Deny, with an optional reason")},
+        "/v1/events": {"get": _op("Server-sent events of the caller's sessions and requests")},
+        "/v1/audit": {"get": _op("Audit rows (admin or auditor role)")},
+        "/healthz": {"get": _op("Liveness", False)},
+        "/readyz": {"get": _op("Readiness: 200 ready, 503 starting or draining", False)},
+        "/metrics": {"get": _op("Prometheus metrics", False)},
+    },
+}

@@ -1,0 +1,263 @@
+"""The life of an approval request: open, wait, approve/deny, and its final status.
+
+Owns the rules of who may approve what (self approval by the requester after a step-up;
+peer approval, four eyes, by another user with an approver role), the RFC 9470 freshness
+check of the approver's last MFA event (`max_age`), the `grace` window, and waking the held
+session. The store is the source of truth: every status change is a compare-and-set there,
+so a request is decided exactly once even across workers; a waiting session is woken at once
+by an in-process event, and re-reads the store periodically to learn of decisions taken by
+another worker or replica. Never forwards anything itself: sessions do that.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import trio
+
+from iap.config import Rule
+from iap.events import Event, EventBus
+from iap.store.base import ApprovalRequest, Store
+
+_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
+FINAL = ("approved", "denied", "expired", "abandoned", "cancelled")
+_RISK_RANK = {"read": 0, "write": 1, "ddl": 2, "destructive": 3, "admin": 4, "unknown": 4}
+
+
+class ApprovalError(Exception):
+    """A refused approve/deny call; `status` is the HTTP status the API answers with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class StepUpRequired(ApprovalError):
+    """The approver's last MFA is older than the rule allows (RFC 9470)."""
+
+    def __init__(self, max_age: float) -> None:
+        super().__init__(401, "a fresh one-time code is needed to approve this request")
+        self.max_age = max_age
+
+
+@dataclass(frozen=True, slots=True)
+class Approver:
+    name: str
+    roles: tuple[str, ...]
+
+
+def new_request_id() -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
+
+
+class Approvals:
+    def __init__(
+        self,
+        store: Store,
+        events: EventBus,
+        *,
+        clock: Callable[[], float],
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.events = events
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self._wakeups: dict[str, trio.Event] = {}
+        # (user, connection, rule index) -> (until, highest risk rank released by the approval)
+        self._grace: dict[tuple[str, str, int], tuple[float, int]] = {}
+
+    # -- the held session's side -------------------------------------------------------------
+
+    def open(
+        self,
+        *,
+        user: str,
+        connection: str,
+        session_id: str,
+        risk: str,
+        sql: str,
+        statement_hash: str,
+        reasons: tuple[str, ...],
+        rule: Rule,
+        params: list[object] | None = None,
+    ) -> ApprovalRequest:
+        now = self.clock()
+        for _ in range(8):
+            request = ApprovalRequest(
+                id=new_request_id(),
+                status="pending",
+                user=user,
+                connection=connection,
+                session_id=session_id,
+                risk=risk,
+                sql=sql,
+                statement_hash=statement_hash,
+                reasons=reasons,
+                created_at=now,
+                expires_at=now + rule.timeout,
+                approval=rule.approval,
+                approver_roles=rule.approver_roles,
+                min_approvals=rule.min_approvals,
+                max_age=rule.max_age,
+                params=json.dumps(params) if params else None,
+            )
+            try:
+                self.store.create_request(request)
+            except KeyError:
+                continue  # id collision: draw again
+            self._wakeups[request.id] = trio.Event()
+            self._publish("request.held", request)
+            return request
+        raise RuntimeError("could not allocate an approval request id")
+
+    async def wait(self, request_id: str) -> ApprovalRequest:
+        """Wait until the request leaves `pending`; the caller bounds this with a timeout."""
+        wakeup = self._wakeups.setdefault(request_id, trio.Event())
+        while True:
+            current = self.store.get_request(request_id)
+            if current is None:
+                raise ApprovalError(404, f"request {request_id} vanished from the store")
+            if current.status != "pending":
+                return current
+            with trio.move_on_after(self.poll_interval):
+                await wakeup.wait()
+
+    def finish(self, request_id: str, status: str, reason: str) -> ApprovalRequest:
+        """End a pending request as expired/abandoned/cancelled. If someone decided it first,
+        return that decision instead (the caller must honour it)."""
+        done = self.store.transition_request(request_id, status, reason=reason, ts=self.clock())
+        self._wakeups.pop(request_id, None)
+        if done is not None:
+            self._publish(f"request.{status}", done)
+            return done
+        current = self.store.get_request(request_id)
+        assert current is not None
+        return current
+
+    # -- the approver's side (control API) ---------------------------------------------------
+
+    def may_review(self, request: ApprovalRequest, who: Approver) -> bool:
+        if request.approval == "self":
+            return who.name == request.user
+        if who.name == request.user:
+            return False
+        return not request.approver_roles or bool(set(who.roles) & set(request.approver_roles))
+
+    def visible_to(self, who: Approver, *, status: str | None = None) -> list[ApprovalRequest]:
+        return [
+            r
+            for r in self.store.list_requests(status=status)
+            if r.user == who.name or self.may_review(r, who)
+        ]
+
+    def get(self, request_id: str, who: Approver) -> ApprovalRequest:
+        request = self.store.get_request(request_id.upper())
+        if request is None or not (request.user == who.name or self.may_review(request, who)):
+            raise ApprovalError(404, f"no request {request_id} that you can see")
+        return request
+
+    def approve(self, request_id: str, who: Approver) -> ApprovalRequest:
+        request = self.get(request_id, who)
+        if not self.may_review(request, who):
+            if request.approval == "peer" and who.name == request.user:
+                raise ApprovalError(403, "you cannot approve your own request (four eyes)")
+            raise ApprovalError(403, "you may not approve this request")
+        if request.status != "pending":
+            raise ApprovalError(409, f"request {request.id} is {request.status}")
+        self._check_fresh_mfa(request, who)
+        updated = self.store.add_approval(request.id, who.name)
+        if updated is None:
+            raise ApprovalError(409, f"request {request.id} is no longer pending")
+        if len(updated.approvals) < updated.min_approvals:
+            self._publish("request.approval_added", updated)
+            return updated
+        done = self.store.transition_request(
+            request.id, "approved", decided_by=who.name, ts=self.clock()
+        )
+        if done is None:
+            raise ApprovalError(409, f"request {request.id} is no longer pending")
+        self._wake(done)
+        return done
+
+    def deny(self, request_id: str, who: Approver, reason: str | None) -> ApprovalRequest:
+        request = self.get(request_id, who)
+        if request.status != "pending":
+            raise ApprovalError(409, f"request {request.id} is {request.status}")
+        text = reason or f"denied by {who.name}"
+        done = self.store.transition_request(
+            request.id, "denied", decided_by=who.name, reason=text, ts=self.clock()
+        )
+        if done is None:
+            raise ApprovalError(409, f"request {request.id} is no longer pending")
+        self._wake(done)
+        return done
+
+    def _check_fresh_mfa(self, request: ApprovalRequest, who: Approver) -> None:
+        last = self.store.last_mfa_event(who.name)
+        if request.max_age <= 0:
+            fresh = last is not None and last >= request.created_at
+        else:
+            fresh = last is not None and self.clock() - last <= request.max_age
+        if not fresh:
+            raise StepUpRequired(request.max_age)
+
+    def _wake(self, request: ApprovalRequest) -> None:
+        wakeup = self._wakeups.pop(request.id, None)
+        if wakeup is not None:
+            wakeup.set()
+        self._publish(f"request.{request.status}", request)
+
+    def _publish(self, kind: str, request: ApprovalRequest) -> None:
+        self.events.publish(
+            Event(
+                kind=kind,
+                user=request.user,
+                session_id=request.session_id,
+                approver_roles=request.approver_roles if request.approval == "peer" else (),
+                data=request_json(request),
+            )
+        )
+
+    # -- grace (opt-in): release later statements of the same class or lower ------------------
+
+    def grant_grace(
+        self, user: str, connection: str, rule_index: int, rule: Rule, risk: str
+    ) -> None:
+        if rule.grace > 0:
+            self._grace[(user, connection, rule_index)] = (
+                self.clock() + rule.grace,
+                _RISK_RANK[risk],
+            )
+
+    def in_grace(self, user: str, connection: str, rule_index: int, risk: str) -> bool:
+        until, rank = self._grace.get((user, connection, rule_index), (-math.inf, -1))
+        return self.clock() < until and _RISK_RANK[risk] <= rank
+
+
+def request_json(r: ApprovalRequest) -> dict[str, object]:
+    """The public shape of a request (API, `iap requests --json`, events)."""
+    return {
+        "id": r.id,
+        "status": r.status,
+        "user": r.user,
+        "connection": r.connection,
+        "session": r.session_id,
+        "risk": r.risk,
+        "sql": r.sql,
+        "reasons": list(r.reasons),
+        "params": json.loads(r.params) if r.params else None,
+        "created_at": r.created_at,
+        "expires_at": r.expires_at,
+        "approval": r.approval,
+        "approver_roles": list(r.approver_roles),
+        "min_approvals": r.min_approvals,
+        "approvals": list(r.approvals),
+        "decided_by": r.decided_by,
+        "decided_at": r.decided_at,
+        "reason": r.reason,
+    }

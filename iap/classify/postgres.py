@@ -1,0 +1,1282 @@
+"""PostgreSQL classification: a query string -> Classification, read with the server's parser.
+
+Owns reading PostgreSQL SQL (pglast, i.e. libpg_query: the server's own grammar) and deciding
+the class of each statement by walking its WHOLE parse tree; the class of session settings
+(SET, set_config, startup parameters); the lexing-state guard. Every node kind is known here
+or the statement is unknown: fail closed. Must never do I/O, never ask a server, and never
+return a class lower than the worst thing the statement can do as written.
+
+Known gaps, left to the full classifier (they need catalog knowledge): operators and casts
+can be backed by user functions (read here); triggers, rules and views run code the
+statement does not show; `tbl.func` attribute notation can call a function.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pglast.parser import ParseError, parse_sql_json
+
+from iap.classify.pg_functions import (
+    SETTING_FUNCTIONS,
+    SQL_TEXT_FUNCTIONS,
+    function_risk,
+    split_name,
+)
+from iap.classify.types import Classification, LexState, Risk, StatementInfo
+
+Node = dict[str, Any]
+
+# ----------------------------------------------------------------------------- lexing state
+
+# Encodings whose multibyte characters never contain an ASCII byte (names cleaned the way
+# the server does: lower case, letters and digits only). The client-only encodings SJIS,
+# BIG5, GBK, UHC, GB18030, JOHAB, SHIFT_JIS_2004 and their aliases are missing on purpose:
+# a trailing byte can be a backslash or quote, so the server and the gateway would disagree
+# on where a string ends.
+_SAFE_ENCODINGS = frozenset(
+    {
+        "sqlascii", "utf8", "unicode", "muleinternal",
+        "eucjp", "euccn", "euckr", "euctw", "eucjis2004",
+        "latin1", "latin2", "latin3", "latin4", "latin5", "latin6", "latin7", "latin8",
+        "latin9", "latin10", "iso88591", "iso88592", "iso88593", "iso88594", "iso88595",
+        "iso88596", "iso88597", "iso88598", "iso88599", "iso885910", "iso885913",
+        "iso885914", "iso885915", "iso885916",
+        "koi8", "koi8r", "koi8u", "alt", "abc", "tcvn", "tcvn5712", "vscii", "win",
+        "win866", "win874", "win1250", "win1251", "win1252", "win1253", "win1254",
+        "win1255", "win1256", "win1257", "win1258", "windows866", "windows874",
+        "windows1250", "windows1251", "windows1252", "windows1253", "windows1254",
+        "windows1255", "windows1256", "windows1257", "windows1258",
+    }
+)  # fmt: skip
+
+
+def encoding_is_safe(name: str | None) -> bool:
+    """True when a client_encoding name cannot hide a quote or backslash in a character."""
+    if name is None:
+        return False
+    return "".join(c for c in name.lower() if c.isascii() and c.isalnum()) in _SAFE_ENCODINGS
+
+
+def _lexing_problem(sql: str, state: LexState) -> str | None:
+    """Why the server might lex sql differently from pglast (which assumes the safe state)."""
+    if "\x00" in sql:
+        return "the statement contains a NUL character"
+    scs = state.standard_conforming_strings
+    if scs is not True and "\\" in sql:
+        setting = "unknown" if scs is None else "off"
+        return (
+            f"standard_conforming_strings is {setting} and the statement contains a backslash:"
+            " the server may read its strings differently"
+        )
+    if not sql.isascii() and not encoding_is_safe(state.client_encoding):
+        encoding = state.client_encoding or "unknown"
+        return (
+            f"client_encoding is {encoding} and the statement contains non-ASCII characters:"
+            " a multibyte character may hide a quote or backslash"
+        )
+    return None
+
+
+# ----------------------------------------------------------------------------- settings
+
+_HARMLESS_SETTINGS = frozenset(
+    {
+        "application_name", "statement_timeout", "lock_timeout", "transaction_timeout",
+        "idle_in_transaction_session_timeout", "idle_session_timeout",
+        "timezone", "datestyle", "intervalstyle", "extra_float_digits", "bytea_output",
+        "xmlbinary", "xmloption", "client_min_messages", "escape_string_warning",
+        "lc_messages", "lc_monetary", "lc_numeric", "lc_time", "default_text_search_config",
+        "timezone_abbreviations", "array_nulls", "quote_all_identifiers",
+        "check_function_bodies", "row_security", "synchronous_commit",
+        "transaction_isolation", "transaction_read_only", "transaction_deferrable",
+        "default_transaction_isolation", "default_transaction_read_only",
+        "default_transaction_deferrable", "default_table_access_method",
+        "default_tablespace", "temp_tablespaces", "default_toast_compression",
+        "work_mem", "maintenance_work_mem", "hash_mem_multiplier", "temp_buffers",
+        "jit", "jit_above_cost", "jit_inline_above_cost", "jit_optimize_above_cost",
+        "effective_cache_size", "effective_io_concurrency", "maintenance_io_concurrency",
+        "random_page_cost", "seq_page_cost", "cpu_tuple_cost", "cpu_index_tuple_cost",
+        "cpu_operator_cost", "parallel_setup_cost", "parallel_tuple_cost",
+        "min_parallel_table_scan_size", "min_parallel_index_scan_size",
+        "max_parallel_workers_per_gather", "max_parallel_maintenance_workers",
+        "parallel_leader_participation", "from_collapse_limit", "join_collapse_limit",
+        "geqo", "geqo_threshold", "geqo_effort", "geqo_pool_size", "geqo_generations",
+        "geqo_selection_bias", "geqo_seed", "default_statistics_target",
+        "constraint_exclusion", "cursor_tuple_fraction", "plan_cache_mode",
+        "recursive_worktable_factor", "gin_fuzzy_search_limit", "gin_pending_list_limit",
+        "vacuum_cost_delay", "vacuum_cost_limit", "tcp_keepalives_idle",
+        "tcp_keepalives_interval", "tcp_keepalives_count", "tcp_user_timeout",
+        "client_connection_check_interval", "stats_fetch_consistency",
+    }
+)  # fmt: skip
+_HARMLESS_PREFIXES = ("enable_",)
+_LOGGING_PREFIXES = ("log_", "debug_", "trace_", "track_", "pgaudit.", "auto_explain.")
+_IDENTITY_SETTINGS = frozenset({"role", "session_authorization"})
+_ADMIN_SETTINGS = {
+    "session_replication_role": "turns off triggers and foreign-key checks",
+    "lo_compat_privileges": "turns off large-object permission checks",
+    "allow_system_table_mods": "allows changes to the system catalogs",
+}
+_TRUE_WORDS = frozenset({"on", "true", "yes", "1"})
+_SAFE_BACKSLASH_QUOTE = frozenset({"off", "false", "no", "0", "safe_encoding"})
+_LIST_SETTINGS = frozenset({"search_path"})
+
+
+def setting_risk(
+    name: str, values: tuple[str, ...] | None, *, reset: bool = False
+) -> tuple[Risk, str]:
+    """(class, why) of setting name to values (None: not known); why completes "SET name ..."."""
+    name = name.lower()
+    if name in _IDENTITY_SETTINGS:
+        return Risk.ADMIN, "changes the database identity"
+    if reset or name == "all":
+        return Risk.READ, ""
+    if name == "search_path":
+        if values is None:
+            return Risk.ADMIN, "to a value the gateway cannot read may shadow built-ins"
+        if "pg_catalog" in values[1:]:
+            return Risk.ADMIN, f"puts {values[0]} before pg_catalog, so it can shadow built-ins"
+        return Risk.READ, ""
+    if name == "client_encoding":
+        value = values[0] if values and len(values) == 1 else None
+        if value is not None and (value.lower() == "default" or encoding_is_safe(value)):
+            return Risk.READ, ""
+        return Risk.ADMIN, f"to {value or 'an expression'} may hide quotes in text"
+    if name in ("standard_conforming_strings", "backslash_quote"):
+        value = values[0].lower() if values and len(values) == 1 else None
+        safe = _TRUE_WORDS if name == "standard_conforming_strings" else _SAFE_BACKSLASH_QUOTE
+        if value in safe:
+            return Risk.READ, ""
+        return Risk.ADMIN, f"to {value or 'an expression'} changes how strings are read"
+    if name in _HARMLESS_SETTINGS or name.startswith(_HARMLESS_PREFIXES):
+        return Risk.READ, ""
+    if name in _ADMIN_SETTINGS:
+        return Risk.ADMIN, _ADMIN_SETTINGS[name]
+    if name.startswith(_LOGGING_PREFIXES):
+        return Risk.ADMIN, "changes what the server logs"
+    if "." in name:  # row-level security policies often read such settings
+        return Risk.ADMIN, "is a custom setting: the gateway cannot tell what reads it"
+    return Risk.ADMIN, "is not a known harmless session setting"
+
+
+def split_setting_list(value: str) -> tuple[str, ...] | None:
+    """A list setting's text ('"$user", public') as the server splits it; None if malformed."""
+    if not value.strip():
+        return ()
+    items: list[str] = []
+    i, n = 0, len(value)
+    while True:
+        while i < n and value[i].isspace():
+            i += 1
+        if i < n and value[i] == '"':
+            end = i + 1
+            chars: list[str] = []
+            while end < n and not (value[end] == '"' and value[end + 1 : end + 2] != '"'):
+                chars.append(value[end])
+                end += 2 if value[end] == '"' else 1
+            if end >= n:
+                return None
+            items.append("".join(chars))
+            i = end + 1
+        else:
+            end = i
+            while end < n and value[end] != "," and not value[end].isspace():
+                end += 1
+            if end == i:
+                return None
+            items.append(value[i:end].lower())
+            i = end
+        while i < n and value[i].isspace():
+            i += 1
+        if i >= n:
+            return tuple(items)
+        if value[i] != ",":
+            return None
+        i += 1
+
+
+def setting_value_risk(name: str, value: str | None) -> tuple[Risk, str]:
+    """(class, why) of SET name = value, value as the server's text (None: not known)."""
+    values: tuple[str, ...] | None
+    if value is None:
+        values = None
+    elif name.lower() in _LIST_SETTINGS:
+        values = split_setting_list(value)
+    else:
+        values = (value,)
+    return setting_risk(name, values)
+
+
+def classify_setting_postgres(name: str, value: str | None) -> Classification:
+    """The class of SET name = value (a startup parameter, say) as a one-statement result."""
+    risk, why = setting_value_risk(name, value)
+    reasons = (f"SET {name.lower()} {why}",) if why else ()
+    return Classification(risk, (StatementInfo("SET", risk, (), reasons),), reasons)
+
+
+# ----------------------------------------------------------------------------- tree helpers
+
+
+def _unwrap(node: Any) -> tuple[str | None, Node]:
+    """(node type, fields) of a typed node {"Type": {...}}; (None, node) for an inline struct."""
+    if type(node) is dict and len(node) == 1:
+        key = next(iter(node))
+        if key[0].isupper() and type(node[key]) is dict:
+            return key, node[key]
+    return None, node if type(node) is dict else {}
+
+
+def _strings(items: Any) -> list[str]:
+    """The svals of a list of String nodes (a qualified name)."""
+    if type(items) is not list:
+        return []
+    return [i["String"].get("sval", "") for i in items if type(i) is dict and "String" in i]
+
+
+def _range_var_name(rv: Node) -> str:
+    return ".".join(
+        p for p in (rv.get("catalogname"), rv.get("schemaname"), rv.get("relname")) if p
+    )
+
+
+def _name_of(node: Any) -> str:
+    """A readable name for an object reference: String, List of names, RangeVar, ..."""
+    kind, body = _unwrap(node)
+    if kind == "String":
+        return str(body.get("sval", ""))
+    if kind == "List":
+        return ".".join(_name_of(i) for i in body.get("items", []))
+    if kind == "RangeVar" or "relname" in body:
+        return _range_var_name(body)
+    if kind == "ObjectWithArgs" or "objname" in body:
+        return ".".join(_strings(body.get("objname"))) + "()"
+    if kind == "TypeName" or "names" in body:
+        return ".".join(_strings(body.get("names")))
+    if kind == "RoleSpec" or "roletype" in body:
+        return str(body.get("rolename") or body.get("roletype", "").removeprefix("ROLESPEC_"))
+    if kind == "VacuumRelation":
+        return _name_of(body.get("relation", {}))
+    if kind == "AccessPriv":
+        return str(body.get("priv_name", "all"))
+    return ""
+
+
+def _names(nodes: Any) -> str:
+    return ", ".join(n for n in map(_name_of, nodes if type(nodes) is list else []) if n)
+
+
+_NAME_FIELDS = (
+    "trigname", "policy_name", "rulename", "idxname", "relation", "view", "sequence", "object",
+    "func", "extname", "schemaname", "dbname", "role", "funcname", "defnames", "typeName",
+    "domainname", "pubname", "subname", "servername", "fdwname", "tablespacename",
+    "conditionname", "amname", "name",
+)  # fmt: skip
+_NAME_LIST_FIELDS = ("relations", "objects", "rels", "roles", "granted_roles")
+
+
+def _object_name(body: Node) -> str:
+    """The name(s) a statement acts on, for reasons ("CREATE EXTENSION dblink")."""
+    for field in _NAME_FIELDS:
+        value = body.get(field)
+        if isinstance(value, str):
+            return value
+        if type(value) is list:
+            return ".".join(_strings(value))
+        if type(value) is dict:
+            return _name_of(value)
+    for field in _NAME_LIST_FIELDS:
+        if type(body.get(field)) is list:
+            return _names(body[field])
+    return ""
+
+
+def _const_text(node: Any) -> str | None:
+    """The text of a literal (looking through casts); None when not a literal."""
+    kind, body = _unwrap(node)
+    if kind == "TypeCast":
+        return _const_text(body.get("arg"))
+    if kind != "A_Const":
+        return None
+    for field in ("sval", "ival", "fval", "bsval"):
+        if field in body:
+            return str(body[field].get(field, "" if field != "ival" else 0))
+    if "boolval" in body:
+        return "true" if body["boolval"].get("boolval") else "false"
+    return None
+
+
+def _defelem(node: Any) -> tuple[str, Any]:
+    """(defname, arg node or None) of a DefElem."""
+    kind, body = _unwrap(node)
+    if kind != "DefElem":
+        return "", None
+    return str(body.get("defname", "")), body.get("arg")
+
+
+def _option_is_on(arg: Any) -> bool:
+    """An option's boolean value as the server reads it (no value: on); unclear values: on."""
+    if arg is None:
+        return True
+    kind, body = _unwrap(arg)
+    if kind == "Integer":
+        return bool(body.get("ival", 0) != 0)
+    if kind == "Boolean":
+        return bool(body.get("boolval", False))
+    text = _const_text(arg) if kind != "String" else body.get("sval", "")
+    return str(text).lower() not in ("false", "off")
+
+
+def _shape(node: Any) -> Any:
+    """node without source locations, to compare two expressions."""
+    if type(node) is dict:
+        return {k: _shape(v) for k, v in node.items() if k != "location"}
+    if type(node) is list:
+        return [_shape(v) for v in node]
+    return node
+
+
+def _contains(node: Any, kinds: frozenset[str]) -> bool:
+    """True when a node of one of kinds occurs anywhere in node."""
+    if type(node) is dict:
+        return any(k in kinds or _contains(v, kinds) for k, v in node.items())
+    if type(node) is list:
+        return any(_contains(v, kinds) for v in node)
+    return False
+
+
+# ----------------------------------------------------------------------------- WHERE analysis
+
+_NOT_CONSTANT = object()
+_CALLS = frozenset({"FuncCall", "SubLink", "ParamRef"})
+_NUMERIC_TYPES = frozenset({"int2", "int4", "int8", "integer", "smallint", "bigint", "numeric",
+                            "decimal", "float4", "float8", "real"})  # fmt: skip
+_TEXT_TYPES = frozenset({"text", "varchar", "bpchar", "char", "name"})
+
+
+def _constant(node: Any) -> Any:
+    """The Python value of a literal (Decimal, str, bool), or _NOT_CONSTANT."""
+    kind, body = _unwrap(node)
+    if kind == "A_Const":
+        if "ival" in body:
+            return Decimal(body["ival"].get("ival", 0))
+        if "fval" in body:
+            return Decimal(body["fval"].get("fval", "0"))
+        if "sval" in body:
+            return str(body["sval"].get("sval", ""))
+        if "boolval" in body:
+            return bool(body["boolval"].get("boolval", False))
+        return _NOT_CONSTANT
+    if kind == "TypeCast":
+        value = _constant(body.get("arg"))
+        type_name = (_strings(body.get("typeName", {}).get("names")) or [""])[-1]
+        if value is _NOT_CONSTANT:
+            return value
+        if type_name in ("bool", "boolean"):
+            return _as_bool(value)
+        if type_name in _NUMERIC_TYPES:
+            return _as_number(value)
+        if type_name in _TEXT_TYPES and isinstance(value, str):
+            return value
+    return _NOT_CONSTANT
+
+
+def _as_bool(value: Any) -> Any:
+    text = str(value).strip().lower() if not isinstance(value, bool) else value
+    if text is True or text in ("t", "true", "y", "yes", "on", "1"):
+        return True
+    if text is False or text in ("f", "false", "n", "no", "off", "0"):
+        return False
+    return _NOT_CONSTANT
+
+
+def _as_number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            return _NOT_CONSTANT
+    return _NOT_CONSTANT
+
+
+_ORDER_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def _compare(op: str, left: Any, right: Any) -> bool | None:
+    """left op right for two literals, None when it depends on types or collation."""
+    if left is _NOT_CONSTANT or right is _NOT_CONSTANT:
+        return None
+    if isinstance(left, bool) or isinstance(right, bool):
+        if not (isinstance(left, bool) and isinstance(right, bool)) or op in _ORDER_OPS:
+            return None
+    elif isinstance(left, Decimal) or isinstance(right, Decimal):
+        left, right = _as_number(left), _as_number(right)
+        if left is _NOT_CONSTANT or right is _NOT_CONSTANT:
+            return None
+    elif op in _ORDER_OPS:
+        return None  # string order depends on the collation
+    if op == "=":
+        return bool(left == right)
+    if op in ("<>", "!="):
+        return bool(left != right)
+    return _ORDER_OPS[op](left, right) if op in _ORDER_OPS else None
+
+
+def _operator(body: Node) -> str | None:
+    """The operator of an A_Expr, None when it is a user's (schema other than pg_catalog)."""
+    parts = _strings(body.get("name"))
+    if not parts or (len(parts) > 1 and parts[-2] != "pg_catalog"):
+        return None
+    return parts[-1]
+
+
+def _truth(node: Any) -> bool | None:
+    """True/False when a condition has that value for every row, None when it depends."""
+    kind, body = _unwrap(node)
+    if kind in ("A_Const", "TypeCast"):
+        value = _as_bool(_constant(node)) if kind == "TypeCast" else _constant(node)
+        return value if isinstance(value, bool) else None
+    if kind == "BoolExpr":
+        args = [_truth(a) for a in body.get("args", [])]
+        op = body.get("boolop")
+        if op == "AND_EXPR":
+            return False if False in args else (True if all(a is True for a in args) else None)
+        if op == "OR_EXPR":
+            return True if True in args else (False if all(a is False for a in args) else None)
+        return None if not args or args[0] is None else not args[0]
+    if kind == "A_Expr":
+        return _expr_truth(body)
+    if kind == "NullTest":
+        value = _constant(body.get("arg"))
+        null = _unwrap(body.get("arg"))[1].get("isnull") is True
+        if value is _NOT_CONSTANT and not null:
+            return None
+        return null == (body.get("nulltesttype") == "IS_NULL")
+    if kind == "BooleanTest":
+        inner = _truth(body.get("arg"))
+        test = body.get("booltesttype", "")
+        if inner is None or test not in ("IS_TRUE", "IS_NOT_TRUE", "IS_FALSE", "IS_NOT_FALSE"):
+            return None
+        return inner if test in ("IS_TRUE", "IS_NOT_FALSE") else not inner
+    return None
+
+
+def _expr_truth(body: Node) -> bool | None:
+    kind = body.get("kind")
+    op = {"AEXPR_NOT_DISTINCT": "=", "AEXPR_DISTINCT": "<>"}.get(kind or "", _operator(body))
+    left, right = body.get("lexpr"), body.get("rexpr")
+    if kind == "AEXPR_IN" and op in ("=", "<>"):
+        items = _unwrap(right)[1].get("items", [])
+        results = [_compare("=", _constant(left), _constant(i)) for i in items]
+        if True in results:
+            return op == "="
+        return op == "<>" if results and all(r is False for r in results) else None
+    if kind not in ("AEXPR_OP", "AEXPR_NOT_DISTINCT", "AEXPR_DISTINCT") or op is None:
+        return None
+    if op not in ("=", "<>", "!=", *_ORDER_OPS) or left is None:
+        return None
+    same_kind = _unwrap(left)[0] == _unwrap(right)[0]
+    if same_kind and _shape(left) == _shape(right) and not _contains(left, _CALLS):
+        return op in ("=", "<=", ">=")  # x = x: the same column on both sides
+    return _compare(op, _constant(left), _constant(right))
+
+
+def _depends_on_rows(node: Any, qualifiers: frozenset[str], in_subquery: bool = False) -> bool:
+    """True when a condition refers to a column of the target (or WHERE CURRENT OF).
+
+    Unqualified columns count outside subqueries (inside one they usually mean its own
+    tables); qualified ones count when qualified by the target's name or alias.
+    """
+    if type(node) is list:
+        return any(_depends_on_rows(v, qualifiers, in_subquery) for v in node)
+    if type(node) is not dict:
+        return False
+    kind, body = _unwrap(node)
+    if kind == "CurrentOfExpr":
+        return True
+    if kind == "ColumnRef":
+        fields = body.get("fields", [])
+        if len(fields) == 1:
+            return not in_subquery
+        return bool(set(_strings(fields[-2:-1])) & qualifiers)
+    nested = in_subquery or kind == "SubLink"
+    return any(_depends_on_rows(v, qualifiers, nested) for v in body.values())
+
+
+def _unbounded(verb: str, relation: Node, where: Any, clause: str = "WHERE") -> str | None:
+    """Why an UPDATE/DELETE (MERGE: its ON) reaches every row of its table, or None."""
+    table = _range_var_name(relation)
+    if where is None:
+        return f"{verb} without {clause} on {table}"
+    truth = _truth(where)
+    if truth is True:
+        return f"{verb} with an always-true {clause} on {table}"
+    if truth is False:
+        return None
+    alias = relation.get("alias", {}).get("aliasname")
+    if not _depends_on_rows(where, frozenset({alias or relation.get("relname", "")})):
+        return f"{verb} whose {clause} does not depend on the rows of {table}"
+    return None
+
+
+# ----------------------------------------------------------------------------- command tags
+
+_OBJECT_NOUN = {
+    "OBJECT_ACCESS_METHOD": "ACCESS METHOD", "OBJECT_AGGREGATE": "AGGREGATE",
+    "OBJECT_ATTRIBUTE": "TYPE", "OBJECT_CAST": "CAST", "OBJECT_COLUMN": "TABLE",
+    "OBJECT_COLLATION": "COLLATION", "OBJECT_CONVERSION": "CONVERSION",
+    "OBJECT_DATABASE": "DATABASE", "OBJECT_DOMAIN": "DOMAIN", "OBJECT_DOMCONSTRAINT": "DOMAIN",
+    "OBJECT_EVENT_TRIGGER": "EVENT TRIGGER", "OBJECT_EXTENSION": "EXTENSION",
+    "OBJECT_FDW": "FOREIGN DATA WRAPPER", "OBJECT_FOREIGN_SERVER": "SERVER",
+    "OBJECT_FOREIGN_TABLE": "FOREIGN TABLE", "OBJECT_FUNCTION": "FUNCTION",
+    "OBJECT_INDEX": "INDEX", "OBJECT_LANGUAGE": "LANGUAGE", "OBJECT_LARGEOBJECT": "LARGE OBJECT",
+    "OBJECT_MATVIEW": "MATERIALIZED VIEW", "OBJECT_OPCLASS": "OPERATOR CLASS",
+    "OBJECT_OPERATOR": "OPERATOR", "OBJECT_OPFAMILY": "OPERATOR FAMILY",
+    "OBJECT_POLICY": "POLICY", "OBJECT_PROCEDURE": "PROCEDURE",
+    "OBJECT_PUBLICATION": "PUBLICATION", "OBJECT_ROLE": "ROLE", "OBJECT_ROUTINE": "ROUTINE",
+    "OBJECT_RULE": "RULE", "OBJECT_SCHEMA": "SCHEMA", "OBJECT_SEQUENCE": "SEQUENCE",
+    "OBJECT_SUBSCRIPTION": "SUBSCRIPTION", "OBJECT_STATISTIC_EXT": "STATISTICS",
+    "OBJECT_TABCONSTRAINT": "TABLE", "OBJECT_TABLE": "TABLE", "OBJECT_TABLESPACE": "TABLESPACE",
+    "OBJECT_TRANSFORM": "TRANSFORM", "OBJECT_TRIGGER": "TRIGGER",
+    "OBJECT_TSCONFIGURATION": "TEXT SEARCH CONFIGURATION",
+    "OBJECT_TSDICTIONARY": "TEXT SEARCH DICTIONARY", "OBJECT_TSPARSER": "TEXT SEARCH PARSER",
+    "OBJECT_TSTEMPLATE": "TEXT SEARCH TEMPLATE", "OBJECT_TYPE": "TYPE",
+    "OBJECT_USER_MAPPING": "USER MAPPING", "OBJECT_VIEW": "VIEW",
+}  # fmt: skip
+
+# Objects whose creation, change or removal is about access, the server or the outside world.
+_ADMIN_OBJECTS = frozenset({
+    "OBJECT_ROLE", "OBJECT_TABLESPACE", "OBJECT_EXTENSION", "OBJECT_EVENT_TRIGGER",
+    "OBJECT_LANGUAGE", "OBJECT_FDW", "OBJECT_FOREIGN_SERVER", "OBJECT_USER_MAPPING",
+    "OBJECT_POLICY", "OBJECT_PUBLICATION", "OBJECT_PUBLICATION_NAMESPACE",
+    "OBJECT_PUBLICATION_REL", "OBJECT_SUBSCRIPTION", "OBJECT_ACCESS_METHOD", "OBJECT_DEFACL",
+    "OBJECT_PARAMETER_ACL",
+})  # fmt: skip
+_RELATION_OBJECTS = frozenset({"OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_INDEX",
+                               "OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE"})  # fmt: skip
+
+_TAGS = {
+    "SelectStmt": "SELECT", "InsertStmt": "INSERT", "UpdateStmt": "UPDATE",
+    "DeleteStmt": "DELETE", "MergeStmt": "MERGE", "DeclareCursorStmt": "DECLARE CURSOR",
+    "CreateDomainStmt": "CREATE DOMAIN", "CreateSchemaStmt": "CREATE SCHEMA",
+    "CreateStmt": "CREATE TABLE", "CreateTableSpaceStmt": "CREATE TABLESPACE",
+    "DropTableSpaceStmt": "DROP TABLESPACE", "AlterTableSpaceOptionsStmt": "ALTER TABLESPACE",
+    "CreateExtensionStmt": "CREATE EXTENSION", "AlterExtensionStmt": "ALTER EXTENSION",
+    "AlterExtensionContentsStmt": "ALTER EXTENSION",
+    "CreateFdwStmt": "CREATE FOREIGN DATA WRAPPER", "AlterFdwStmt": "ALTER FOREIGN DATA WRAPPER",
+    "CreateForeignServerStmt": "CREATE SERVER", "AlterForeignServerStmt": "ALTER SERVER",
+    "CreateUserMappingStmt": "CREATE USER MAPPING", "AlterUserMappingStmt": "ALTER USER MAPPING",
+    "DropUserMappingStmt": "DROP USER MAPPING", "CreateForeignTableStmt": "CREATE FOREIGN TABLE",
+    "ImportForeignSchemaStmt": "IMPORT FOREIGN SCHEMA", "TruncateStmt": "TRUNCATE TABLE",
+    "CommentStmt": "COMMENT", "SecLabelStmt": "SECURITY LABEL", "CopyStmt": "COPY",
+    "AlterDomainStmt": "ALTER DOMAIN", "AlterDefaultPrivilegesStmt": "ALTER DEFAULT PRIVILEGES",
+    "CompositeTypeStmt": "CREATE TYPE", "CreateEnumStmt": "CREATE TYPE",
+    "CreateRangeStmt": "CREATE TYPE", "AlterEnumStmt": "ALTER TYPE", "ViewStmt": "CREATE VIEW",
+    "IndexStmt": "CREATE INDEX", "RuleStmt": "CREATE RULE", "CreateSeqStmt": "CREATE SEQUENCE",
+    "AlterSeqStmt": "ALTER SEQUENCE", "DoStmt": "DO", "CreatedbStmt": "CREATE DATABASE",
+    "AlterDatabaseStmt": "ALTER DATABASE", "AlterDatabaseRefreshCollStmt": "ALTER DATABASE",
+    "AlterDatabaseSetStmt": "ALTER DATABASE", "DropdbStmt": "DROP DATABASE",
+    "NotifyStmt": "NOTIFY", "ListenStmt": "LISTEN", "UnlistenStmt": "UNLISTEN",
+    "LoadStmt": "LOAD", "CallStmt": "CALL", "ClusterStmt": "CLUSTER", "ExplainStmt": "EXPLAIN",
+    "RefreshMatViewStmt": "REFRESH MATERIALIZED VIEW", "AlterSystemStmt": "ALTER SYSTEM",
+    "VariableShowStmt": "SHOW", "CreateTransformStmt": "CREATE TRANSFORM",
+    "CreateTrigStmt": "CREATE TRIGGER", "CreateEventTrigStmt": "CREATE EVENT TRIGGER",
+    "AlterEventTrigStmt": "ALTER EVENT TRIGGER", "CreatePLangStmt": "CREATE LANGUAGE",
+    "CreateRoleStmt": "CREATE ROLE", "AlterRoleStmt": "ALTER ROLE",
+    "AlterRoleSetStmt": "ALTER ROLE", "DropRoleStmt": "DROP ROLE", "DropOwnedStmt": "DROP OWNED",
+    "ReassignOwnedStmt": "REASSIGN OWNED", "LockStmt": "LOCK TABLE",
+    "ConstraintsSetStmt": "SET CONSTRAINTS", "CheckPointStmt": "CHECKPOINT",
+    "ReindexStmt": "REINDEX", "CreateConversionStmt": "CREATE CONVERSION",
+    "CreateCastStmt": "CREATE CAST", "CreateOpClassStmt": "CREATE OPERATOR CLASS",
+    "CreateOpFamilyStmt": "CREATE OPERATOR FAMILY", "AlterOpFamilyStmt": "ALTER OPERATOR FAMILY",
+    "AlterOperatorStmt": "ALTER OPERATOR", "AlterTypeStmt": "ALTER TYPE",
+    "AlterTSDictionaryStmt": "ALTER TEXT SEARCH DICTIONARY",
+    "AlterTSConfigurationStmt": "ALTER TEXT SEARCH CONFIGURATION",
+    "CreatePolicyStmt": "CREATE POLICY", "AlterPolicyStmt": "ALTER POLICY",
+    "CreateAmStmt": "CREATE ACCESS METHOD", "CreatePublicationStmt": "CREATE PUBLICATION",
+    "AlterPublicationStmt": "ALTER PUBLICATION", "CreateSubscriptionStmt": "CREATE SUBSCRIPTION",
+    "AlterSubscriptionStmt": "ALTER SUBSCRIPTION", "DropSubscriptionStmt": "DROP SUBSCRIPTION",
+    "AlterCollationStmt": "ALTER COLLATION", "PrepareStmt": "PREPARE", "ExecuteStmt": "EXECUTE",
+    "CreateStatsStmt": "CREATE STATISTICS", "AlterStatsStmt": "ALTER STATISTICS",
+}  # fmt: skip
+
+_TRANSACTION_TAGS = {
+    "TRANS_STMT_BEGIN": "BEGIN", "TRANS_STMT_START": "START TRANSACTION",
+    "TRANS_STMT_COMMIT": "COMMIT", "TRANS_STMT_ROLLBACK": "ROLLBACK",
+    "TRANS_STMT_SAVEPOINT": "SAVEPOINT", "TRANS_STMT_RELEASE": "RELEASE",
+    "TRANS_STMT_ROLLBACK_TO": "ROLLBACK", "TRANS_STMT_PREPARE": "PREPARE TRANSACTION",
+    "TRANS_STMT_COMMIT_PREPARED": "COMMIT PREPARED",
+    "TRANS_STMT_ROLLBACK_PREPARED": "ROLLBACK PREPARED",
+}  # fmt: skip
+
+
+def _noun(object_type: Any) -> str:
+    return _OBJECT_NOUN.get(str(object_type), str(object_type).removeprefix("OBJECT_"))
+
+
+def _select_into(body: Node) -> Node | None:
+    """The INTO clause of a SELECT (it sits on the leftmost branch of a UNION)."""
+    while body:
+        if "intoClause" in body:
+            into: Node = body["intoClause"]
+            return into
+        body = body.get("larg", {})
+    return None
+
+
+_TAG_FUNCS: dict[str, Callable[[Node], str]] = {
+    "SelectStmt": lambda b: "SELECT INTO" if _select_into(b) else "SELECT",
+    "TransactionStmt": lambda b: _TRANSACTION_TAGS.get(b.get("kind", ""), "TRANSACTION"),
+    "ClosePortalStmt": lambda b: "CLOSE CURSOR" if b.get("portalname") else "CLOSE CURSOR ALL",
+    "FetchStmt": lambda b: "MOVE" if b.get("ismove") else "FETCH",
+    "DropStmt": lambda b: "DROP " + _noun(b.get("removeType")),
+    "RenameStmt": lambda b: "ALTER " + _noun(
+        b.get("relationType") if b.get("renameType") == "OBJECT_COLUMN" else b.get("renameType")
+    ),
+    "AlterObjectDependsStmt": lambda b: "ALTER " + _noun(b.get("objectType")),
+    "AlterObjectSchemaStmt": lambda b: "ALTER " + _noun(b.get("objectType")),
+    "AlterOwnerStmt": lambda b: "ALTER " + _noun(b.get("objectType")),
+    "AlterTableMoveAllStmt": lambda b: "ALTER " + _noun(b.get("objtype")),
+    "AlterTableStmt": lambda b: "ALTER " + _noun(b.get("objtype")),
+    "AlterFunctionStmt": lambda b: "ALTER " + _noun(b.get("objtype")),
+    "DefineStmt": lambda b: "CREATE " + _noun(b.get("kind")),
+    "GrantStmt": lambda b: "GRANT" if b.get("is_grant") else "REVOKE",
+    "GrantRoleStmt": lambda b: "GRANT ROLE" if b.get("is_grant") else "REVOKE ROLE",
+    "CreateFunctionStmt": lambda b: (
+        "CREATE PROCEDURE" if b.get("is_procedure") else "CREATE FUNCTION"
+    ),
+    "VacuumStmt": lambda b: "VACUUM" if b.get("is_vacuumcmd") else "ANALYZE",
+    "CreateTableAsStmt": lambda b: (
+        "CREATE MATERIALIZED VIEW" if b.get("objtype") == "OBJECT_MATVIEW"
+        else "SELECT INTO" if b.get("is_select_into") else "CREATE TABLE AS"
+    ),
+    "VariableSetStmt": lambda b: "RESET" if b.get("kind", "").startswith("VAR_RESET") else "SET",
+    "DiscardStmt": lambda b: b.get("target", "DISCARD_ALL").replace("_", " "),
+    "DeallocateStmt": lambda b: "DEALLOCATE ALL" if b.get("isall") else "DEALLOCATE",
+}  # fmt: skip
+
+
+def command_tag(node_type: str, body: Node) -> str:
+    """The server's command tag for a statement node ("DROP TABLE", "SELECT", ...)."""
+    tag_func = _TAG_FUNCS.get(node_type)
+    if tag_func is not None:
+        return tag_func(body)
+    return _TAGS.get(node_type, node_type.removesuffix("Stmt").upper())
+
+
+# ----------------------------------------------------------------------------- node classes
+
+# Statements whose class does not depend on their contents (beyond what the walk finds).
+# The reason is "<tag> <object>" unless one is given.
+_FIXED: dict[str, tuple[Risk, str | None]] = {
+    "SelectStmt": (Risk.READ, None), "DeclareCursorStmt": (Risk.READ, None),
+    "VariableShowStmt": (Risk.READ, None), "ListenStmt": (Risk.READ, None),
+    "UnlistenStmt": (Risk.READ, None), "ClosePortalStmt": (Risk.READ, None),
+    "FetchStmt": (Risk.READ, None), "ConstraintsSetStmt": (Risk.READ, None),
+    "NotifyStmt": (Risk.WRITE, None), "LockStmt": (Risk.WRITE, None),
+    "TruncateStmt": (Risk.DESTRUCTIVE, None), "DropdbStmt": (Risk.DESTRUCTIVE, None),
+    "DoStmt": (Risk.ADMIN, "DO runs a block of procedural code"),
+    "LoadStmt": (Risk.ADMIN, "LOAD loads a shared library into the server"),
+    "CheckPointStmt": (Risk.ADMIN, "CHECKPOINT forces a server checkpoint"),
+    "AlterSystemStmt": (Risk.ADMIN, None),
+    **dict.fromkeys((
+        "CreateStmt", "ViewStmt", "IndexStmt", "CreateSeqStmt", "AlterSeqStmt",
+        "CreateSchemaStmt", "CreateDomainStmt", "AlterDomainStmt", "CompositeTypeStmt",
+        "CreateEnumStmt", "CreateRangeStmt", "AlterEnumStmt", "AlterTypeStmt", "DefineStmt",
+        "AlterFunctionStmt", "CreateTrigStmt", "RuleStmt", "CommentStmt",
+        "AlterObjectDependsStmt", "AlterTableMoveAllStmt", "CreateConversionStmt",
+        "CreateCastStmt", "CreateOpClassStmt", "CreateOpFamilyStmt", "AlterOpFamilyStmt",
+        "AlterOperatorStmt", "AlterTSDictionaryStmt", "AlterTSConfigurationStmt",
+        "CreateStatsStmt", "AlterStatsStmt", "AlterCollationStmt", "CreatedbStmt",
+        "AlterDatabaseStmt", "AlterDatabaseRefreshCollStmt", "VacuumStmt", "ReindexStmt",
+        "ClusterStmt", "RefreshMatViewStmt", "CreateForeignTableStmt",
+        "ImportForeignSchemaStmt", "CreateTransformStmt",
+    ), (Risk.DDL, None)),
+    **dict.fromkeys((
+        "GrantStmt", "GrantRoleStmt", "AlterDefaultPrivilegesStmt", "CreateRoleStmt",
+        "AlterRoleStmt", "AlterRoleSetStmt", "DropRoleStmt", "DropOwnedStmt",
+        "ReassignOwnedStmt", "AlterOwnerStmt", "CreateExtensionStmt", "AlterExtensionStmt",
+        "AlterExtensionContentsStmt", "CreatePLangStmt", "CreateEventTrigStmt",
+        "AlterEventTrigStmt", "CreateFdwStmt", "AlterFdwStmt", "CreateForeignServerStmt",
+        "AlterForeignServerStmt", "CreateUserMappingStmt", "AlterUserMappingStmt",
+        "DropUserMappingStmt", "CreateSubscriptionStmt", "AlterSubscriptionStmt",
+        "DropSubscriptionStmt", "CreatePublicationStmt", "AlterPublicationStmt",
+        "CreatePolicyStmt", "AlterPolicyStmt", "CreateAmStmt", "CreateTableSpaceStmt",
+        "DropTableSpaceStmt", "AlterTableSpaceOptionsStmt", "SecLabelStmt",
+        "AlterDatabaseSetStmt",
+    ), (Risk.ADMIN, None)),
+}  # fmt: skip
+
+# Nodes that do nothing themselves: only their children are classified.
+_PLAIN = frozenset({
+    "A_ArrayExpr", "A_Const", "A_Expr", "A_Indices", "A_Indirection", "A_Star", "AccessPriv",
+    "Alias", "AlterTableCmd", "ATAlterConstraint", "BitString", "Boolean", "BooleanTest",
+    "BoolExpr", "CaseExpr", "CaseWhen", "CoalesceExpr", "CollateClause", "ColumnDef",
+    "ColumnRef", "Constraint", "CreateOpClassItem", "CTECycleClause", "CTESearchClause",
+    "CurrentOfExpr", "DefElem", "Float", "FunctionParameter", "GroupingFunc", "GroupingSet",
+    "IndexElem", "InferClause", "Integer", "IntoClause", "JoinExpr", "List",
+    "MergeSupportFunc", "MergeWhenClause", "MinMaxExpr", "MultiAssignRef", "NamedArgExpr",
+    "NullTest", "ObjectWithArgs", "OnConflictClause", "ParamRef", "PartitionBoundSpec",
+    "PartitionCmd", "PartitionElem", "PartitionRangeDatum", "PartitionSpec",
+    "PublicationObjSpec", "PublicationTable", "RangeFunction", "RangeSubselect",
+    "RangeTableFunc", "RangeTableFuncCol", "RangeTableSample", "ReplicaIdentityStmt",
+    "ResTarget", "ReturningClause", "ReturningOption", "ReturnStmt", "RoleSpec", "RowExpr",
+    "SetToDefault", "SortBy", "SQLValueFunction", "StatsElem", "String", "SubLink",
+    "TableLikeClause", "TriggerTransition", "TypeCast", "TypeName", "VacuumRelation",
+    "WindowDef", "WithClause", "XmlExpr", "XmlSerialize",
+    "JsonAggConstructor", "JsonArgument", "JsonArrayAgg", "JsonArrayConstructor",
+    "JsonArrayQueryConstructor", "JsonBehavior", "JsonFormat", "JsonFuncExpr",
+    "JsonIsPredicate", "JsonKeyValue", "JsonObjectAgg", "JsonObjectConstructor", "JsonOutput",
+    "JsonParseExpr", "JsonReturning", "JsonScalarExpr", "JsonSerializeExpr", "JsonTable",
+    "JsonTableColumn", "JsonTablePathSpec", "JsonValueExpr",
+})  # fmt: skip
+
+
+def _grant_reason(body: Node) -> str:
+    privileges = _names(body.get("privileges")).upper() or "ALL"
+    to = "TO" if body.get("is_grant") else "FROM"
+    return (
+        f"{command_tag('GrantStmt', body)} {privileges} ON {_object_name(body)}"
+        f" {to} {_names(body.get('grantees'))}"
+    )
+
+
+def _grant_role_reason(body: Node) -> str:
+    to = "TO" if body.get("is_grant") else "FROM"
+    roles, grantees = _names(body.get("granted_roles")), _names(body.get("grantee_roles"))
+    return f"{command_tag('GrantRoleStmt', body)} {roles} {to} {grantees}"
+
+
+def _owner_reason(body: Node) -> str:
+    subject = _object_name(body)
+    return f"{command_tag('AlterOwnerStmt', body)} {subject} OWNER TO {_name_of(body['newowner'])}"
+
+
+def _set_for_reason(node_type: str) -> Callable[[Node], str]:
+    """ALTER ROLE/DATABASE ... SET x and ALTER SYSTEM SET x: the setting for every session."""
+
+    def reason(body: Node) -> str:
+        setting = body.get("setstmt", {})
+        verb = "RESET" if str(setting.get("kind", "")).startswith("VAR_RESET") else "SET"
+        words = (command_tag(node_type, body), _object_name(body), verb, setting.get("name", "ALL"))
+        return " ".join(w for w in words if w)
+
+    return reason
+
+
+_REASONS: dict[str, Callable[[Node], str]] = {
+    "GrantStmt": _grant_reason,
+    "GrantRoleStmt": _grant_role_reason,
+    "AlterOwnerStmt": _owner_reason,
+    "AlterRoleSetStmt": _set_for_reason("AlterRoleSetStmt"),
+    "AlterDatabaseSetStmt": _set_for_reason("AlterDatabaseSetStmt"),
+    "AlterSystemStmt": _set_for_reason("AlterSystemStmt"),
+}
+
+# Plain nodes that never hold another node worth a look (only names and literals).
+_LEAVES = frozenset(
+    {"String", "A_Const", "Integer", "Float", "Boolean", "BitString", "A_Star", "ParamRef",
+     "SQLValueFunction", "ColumnRef"}
+)  # fmt: skip
+
+_DATA_MODIFYING = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"})
+_TRUSTED_LANGUAGES = frozenset({"sql", "plpgsql", "plperl", "pltcl", "plv8"})
+_LOCK_WORDS = {
+    "LCS_FORKEYSHARE": "FOR KEY SHARE", "LCS_FORSHARE": "FOR SHARE",
+    "LCS_FORNOKEYUPDATE": "FOR NO KEY UPDATE", "LCS_FORUPDATE": "FOR UPDATE",
+}  # fmt: skip
+
+
+class _Scan:
+    """What one statement does, accumulated while its tree is walked."""
+
+    __slots__ = ("ctes", "kind", "planning", "reasons", "risk", "tables")
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.risk = Risk.READ
+        self.reasons: list[str] = []
+        self.tables: list[tuple[int, str]] = []  # (source location, name)
+        self.ctes: set[str] = set()
+        self.planning = 0  # > 0 inside EXPLAIN without ANALYZE: statements are only planned
+
+    def add(self, risk: Risk, reason: str) -> None:
+        """Something that happens even when the statement is only planned (a function call)."""
+        if risk.outranks(self.risk):
+            self.risk = risk
+        if reason and reason not in self.reasons:
+            self.reasons.append(reason)
+
+    def effect(self, risk: Risk, reason: str) -> None:
+        """Something that happens when the statement runs (rows changed, objects created)."""
+        if not self.planning:
+            self.add(risk, reason)
+
+    def info(self) -> StatementInfo:
+        named = dict.fromkeys(name for _, name in sorted(self.tables, key=lambda t: t[0]))
+        tables = tuple(name for name in named if name not in self.ctes)
+        return StatementInfo(self.kind, self.risk, tables, tuple(self.reasons))
+
+
+class _Classifier:
+    """Walks the statements of one query string in order, tracking prepared statements."""
+
+    def __init__(
+        self,
+        state: LexState,
+        prepared: Mapping[str, Risk] | None,
+        safe_functions: frozenset[str],
+    ) -> None:
+        self.state = state
+        self.prepared = prepared
+        self.safe_functions = safe_functions
+        self.cleared = False
+        self.removed: dict[str, None] = {}
+        self.added: dict[str, Risk] = {}
+        self.executes: list[str] = []
+        self.statements: list[StatementInfo] = []
+        self.scan = _Scan("")
+
+    # -- driving
+
+    def statement(self, node: Node) -> None:
+        node_type, body = _unwrap(node)
+        self.scan = _Scan(command_tag(node_type or "", body))
+        self._typed(node_type or "", body)
+        self.statements.append(self.scan.info())
+
+    def result(self) -> Classification:
+        statements = tuple(self.statements)
+        if len(statements) == 1:
+            risk, reasons = statements[0].risk, statements[0].reasons
+        else:
+            risk = Risk.highest(s.risk for s in statements)
+            reasons = tuple(dict.fromkeys(r for s in statements for r in s.reasons))
+        return Classification(
+            risk=risk,
+            statements=statements,
+            reasons=reasons,
+            prepares=tuple(self.added.items()),
+            deallocates=tuple(self.removed),
+            deallocate_all=self.cleared,
+            executes=tuple(dict.fromkeys(self.executes)),
+        )
+
+    def _prepared_risk(self, name: str) -> Risk | None:
+        if name in self.added:
+            return self.added[name]
+        if self.cleared or name in self.removed or self.prepared is None:
+            return None
+        return self.prepared.get(name)
+
+    # -- the walk
+
+    def _walk(self, value: Any) -> None:
+        if type(value) is dict:
+            if len(value) == 1:
+                key = next(iter(value))
+                if key in _LEAVES:
+                    return
+                if key[0].isupper():
+                    self._typed(key, value[key])
+                    return
+            self._inline(value)
+        elif type(value) is list:
+            for item in value:
+                self._walk(item)
+
+    def _inline(self, body: Node) -> None:
+        """Fields of a struct the JSON does not wrap in its type: recognised by its fields."""
+        if "funcformat" in body:  # a FuncCall (CallStmt.funccall)
+            self._func_call(body)
+            return
+        if "relname" in body:  # a RangeVar
+            self._range_var(body)
+        if "intoClause" in body:  # a SELECT (or a UNION branch) with INTO
+            rel = _range_var_name(body["intoClause"].get("rel", {}))
+            self.scan.effect(Risk.DDL, f"SELECT INTO creates table {rel}")
+        self._fields(body)
+
+    def _fields(self, body: Node, skip: str = "") -> None:
+        """Walk every field (lists item by item: one stack frame less per level)."""
+        for key, value in body.items():
+            if type(value) is dict:
+                if key != skip:
+                    self._walk(value)
+            elif type(value) is list and key != skip:
+                for item in value:
+                    self._walk(item)
+
+    def _typed(self, node_type: str, body: Node) -> None:
+        handler = _HANDLERS.get(node_type)
+        if handler is not None:
+            handler(self, body)
+        elif node_type in _FIXED:
+            self._fixed(node_type, body)
+        elif node_type in _PLAIN:
+            self._fields(body)
+        else:
+            self.scan.add(Risk.UNKNOWN, f"unrecognised syntax: {node_type}")
+
+    def _nested(self, node: Any) -> _Scan:
+        """Walk node as a statement of its own (a PREPARE's body): its scan, not ours."""
+        outer = self.scan
+        node_type, body = _unwrap(node)
+        self.scan = _Scan(command_tag(node_type or "", body))
+        try:
+            self._walk(node)
+            return self.scan
+        finally:
+            self.scan = outer
+
+    # -- statements
+
+    def _fixed(self, node_type: str, body: Node) -> None:
+        risk, reason = _FIXED[node_type]
+        if risk is not Risk.READ:
+            if node_type in _REASONS:
+                reason = _REASONS[node_type](body)
+            elif reason is None:
+                reason = f"{command_tag(node_type, body)} {_object_name(body)}".rstrip()
+            self.scan.effect(risk, reason)
+        self._inline(body)
+
+    def _modify(self, body: Node, verb: str) -> None:
+        relation = body.get("relation", {})
+        problem = _unbounded(verb, relation, body.get("whereClause"))
+        if problem:
+            self.scan.effect(Risk.DESTRUCTIVE, problem)
+        else:
+            self.scan.effect(Risk.WRITE, f"{verb} on {_range_var_name(relation)}")
+        self._inline(body)
+
+    def _update(self, body: Node) -> None:
+        self._modify(body, "UPDATE")
+
+    def _delete(self, body: Node) -> None:
+        self._modify(body, "DELETE")
+
+    def _insert(self, body: Node) -> None:
+        self.scan.effect(Risk.WRITE, f"INSERT into {_range_var_name(body.get('relation', {}))}")
+        self._inline(body)
+
+    def _merge(self, body: Node) -> None:
+        relation = body.get("relation", {})
+        table = _range_var_name(relation)
+        changing = [
+            when
+            for when in (_unwrap(c)[1] for c in body.get("mergeWhenClauses", []))
+            if when.get("commandType") in ("CMD_UPDATE", "CMD_DELETE")
+        ]
+        by_source = [
+            w for w in changing if w.get("matchKind") == "MERGE_WHEN_NOT_MATCHED_BY_SOURCE"
+        ]
+        on = body.get("joinCondition")
+        problem = _unbounded("MERGE", relation, on, "ON") if changing else None
+        if any("condition" not in w for w in by_source):
+            problem = f"MERGE changes every row of {table} the source does not match"
+        if problem:
+            self.scan.effect(Risk.DESTRUCTIVE, problem)
+        else:
+            self.scan.effect(Risk.WRITE, f"MERGE into {table}")
+        self._inline(body)
+
+    def _cte(self, body: Node) -> None:
+        self.scan.ctes.add(str(body.get("ctename", "")))
+        if _unwrap(body.get("ctequery"))[0] in _DATA_MODIFYING:
+            self.scan.effect(Risk.WRITE, f"data-modifying CTE inside {self.scan.kind}")
+        self._fields(body)
+
+    def _locking(self, body: Node) -> None:
+        words = _LOCK_WORDS.get(body.get("strength", ""), "FOR UPDATE")
+        self.scan.effect(Risk.WRITE, f"SELECT ... {words} locks rows")
+        self._fields(body)
+
+    def _explain(self, body: Node) -> None:
+        analyze = False
+        for option in body.get("options", []):
+            name, arg = _defelem(option)
+            analyze = analyze or (name == "analyze" and _option_is_on(arg))
+        if analyze:
+            self._walk(body.get("query"))
+            if self.scan.risk is not Risk.READ:
+                self.scan.add(self.scan.risk, "EXPLAIN ANALYZE runs the statement")
+            return
+        self.scan.planning += 1
+        try:
+            self._walk(body.get("query"))
+        finally:
+            self.scan.planning -= 1
+
+    def _copy(self, body: Node) -> None:
+        target = body.get("filename")
+        direction = "FROM" if body.get("is_from") else "TO"
+        if body.get("is_program"):
+            self.scan.effect(Risk.ADMIN, f"COPY {direction} PROGRAM runs '{target}' on the server")
+        elif target is not None:
+            self.scan.effect(Risk.ADMIN, f"COPY {direction} the server file '{target}'")
+        elif body.get("is_from"):
+            self.scan.effect(Risk.WRITE, f"COPY into {_range_var_name(body.get('relation', {}))}")
+        self._inline(body)
+
+    def _create_table_as(self, body: Node) -> None:
+        rel = _range_var_name(body.get("into", {}).get("rel", {}))
+        tag = command_tag("CreateTableAsStmt", body)
+        what = f"CREATE TABLE {rel} AS" if tag == "CREATE TABLE AS" else f"{tag} {rel}"
+        self.scan.effect(Risk.DDL, what)
+        self._inline(body)
+
+    def _prepare(self, body: Node) -> None:
+        name = str(body.get("name", ""))
+        inner = self._nested(body.get("query"))
+        self._walk(body.get("argtypes"))
+        self.scan.tables.extend(inner.tables)
+        self.scan.ctes |= inner.ctes
+        for reason in inner.reasons:
+            self.scan.add(Risk.READ, f"PREPARE {name} ({inner.risk.value} when executed): {reason}")
+        self.removed.pop(name, None)
+        self.added[name] = inner.risk
+
+    def _execute(self, body: Node) -> None:
+        name = str(body.get("name", ""))
+        self._walk(body.get("params"))
+        if self.scan.planning:
+            return
+        self.executes.append(name)
+        risk = self._prepared_risk(name)
+        if risk is None:
+            self.scan.effect(Risk.UNKNOWN, f"EXECUTE of unknown prepared statement {name}")
+        elif risk is not Risk.READ:
+            self.scan.effect(risk, f"EXECUTE {name} runs a prepared {risk.value} statement")
+
+    def _forget_all(self) -> None:
+        self.cleared = True
+        self.added.clear()
+        self.removed.clear()
+
+    def _deallocate(self, body: Node) -> None:
+        if body.get("isall"):
+            self._forget_all()
+        else:
+            name = str(body.get("name", ""))
+            self.added.pop(name, None)
+            self.removed[name] = None
+
+    def _discard(self, body: Node) -> None:
+        if body.get("target", "DISCARD_ALL") == "DISCARD_ALL":
+            self._forget_all()
+
+    def _transaction(self, body: Node) -> None:
+        kind = body.get("kind", "")
+        tag = _TRANSACTION_TAGS.get(kind, "TRANSACTION")
+        if kind == "TRANS_STMT_PREPARE":
+            self.scan.effect(Risk.WRITE, "PREPARE TRANSACTION keeps a transaction and its locks")
+        elif kind in ("TRANS_STMT_COMMIT_PREPARED", "TRANS_STMT_ROLLBACK_PREPARED"):
+            gid = body.get("gid", "")
+            self.scan.effect(Risk.ADMIN, f"{tag} '{gid}' ends a transaction of another session")
+        self._fields(body)
+
+    def _variable_set(self, body: Node) -> None:
+        kind = body.get("kind", "")
+        name = str(body.get("name", "")).lower()
+        verb = "RESET" if kind.startswith("VAR_RESET") else "SET"
+        if kind in ("VAR_SET_MULTI", "VAR_RESET_ALL"):
+            risk, why = Risk.READ, ""
+        elif kind == "VAR_SET_VALUE":
+            texts = [_const_text(a) for a in body.get("args", [])]
+            values = None if None in texts else tuple(t for t in texts if t is not None)
+            risk, why = setting_risk(name, values)
+        else:  # RESET x, SET x TO DEFAULT, SET x FROM CURRENT
+            risk, why = setting_risk(name, None, reset=True)
+        if why:
+            self.scan.effect(risk, f"{verb} {name} {why}")
+        self._fields(body)
+
+    def _drop(self, body: Node) -> None:
+        remove_type = body.get("removeType", "")
+        names = [_name_of(o) for o in body.get("objects", [])]
+        if remove_type in _RELATION_OBJECTS:
+            self.scan.tables.extend((0, name) for name in names)
+        risk = Risk.ADMIN if remove_type in _ADMIN_OBJECTS else Risk.DESTRUCTIVE
+        cascade = " CASCADE" if body.get("behavior") == "DROP_CASCADE" else ""
+        self.scan.effect(risk, f"DROP {_noun(remove_type)} {', '.join(names)}{cascade}")
+        self._fields(body)
+
+    def _alter_object(self, body: Node, object_type: str, change: str) -> None:
+        """RENAME and SET SCHEMA: ddl, admin for access-related objects."""
+        subject = _object_name(body) or str(body.get("subname", ""))
+        risk = Risk.ADMIN if object_type in _ADMIN_OBJECTS else Risk.DDL
+        tag = "ALTER " + _noun(object_type)
+        self.scan.effect(risk, f"{tag} {subject} {change}")
+        self._inline(body)
+
+    def _rename(self, body: Node) -> None:
+        part = body.get("subname", "") if "relation" in body else ""  # a column, attribute, ...
+        change = " ".join(w for w in ("RENAME", part, "TO", str(body.get("newname"))) if w)
+        self._alter_object(body, body.get("renameType", ""), change)
+
+    def _set_schema(self, body: Node) -> None:
+        change = f"SET SCHEMA {body.get('newschema')}"
+        self._alter_object(body, body.get("objectType", ""), change)
+
+    def _alter_table(self, body: Node) -> None:
+        tag = command_tag("AlterTableStmt", body)
+        table = _range_var_name(body.get("relation", {}))
+        dangers = [d for d in map(_alter_table_danger, body.get("cmds", [])) if d]
+        for risk, what in dangers:
+            self.scan.effect(risk, f"{tag} {table} {what}")
+        if not dangers:
+            self.scan.effect(Risk.DDL, f"{tag} {table}")
+        self._inline(body)
+
+    def _create_function(self, body: Node) -> None:
+        tag = command_tag("CreateFunctionStmt", body)
+        name = ".".join(_strings(body.get("funcname")))
+        language = "sql" if "sql_body" in body else None
+        for option in body.get("options", []):
+            option_name, arg = _defelem(option)
+            if option_name == "language":
+                language = str(_unwrap(arg)[1].get("sval", "")).lower()
+        if language in _TRUSTED_LANGUAGES:
+            self.scan.effect(Risk.DDL, f"{tag} {name}")
+        else:
+            given = language or "(none given)"
+            self.scan.effect(Risk.ADMIN, f"{tag} {name} in untrusted language {given}")
+        self._fields(body)
+
+    def _call(self, body: Node) -> None:
+        call = body.get("funccall", {})
+        written = ".".join(_strings(call.get("funcname")))
+        self._fields(call, skip="funcname")
+        if written not in self.safe_functions:
+            self.scan.effect(Risk.ADMIN, f"CALL {written}() runs a procedure")
+
+    # -- expressions
+
+    def _range_var(self, body: Node) -> None:
+        self.scan.tables.append((int(body.get("location", 0)), _range_var_name(body)))
+
+    def _func_call(self, body: Node) -> None:
+        parts = tuple(_strings(body.get("funcname")))
+        schema, name = split_name(parts) if parts else (None, "")
+        args = body.get("args", [])
+        builtin = schema in (None, "pg_catalog")
+        if builtin and name in SETTING_FUNCTIONS:
+            self._set_config(args)
+        elif builtin and name in SQL_TEXT_FUNCTIONS:
+            self._sql_text_call(".".join(parts), name, args)
+        else:
+            self.scan.add(*function_risk(parts, self.safe_functions))
+        self._fields(body, skip="funcname")
+
+    def _set_config(self, args: list[Any]) -> None:
+        name = _const_text(args[0]) if args else None
+        if name is None:
+            self.scan.add(Risk.ADMIN, "set_config() of a setting named by an expression")
+            return
+        risk, why = setting_value_risk(name, _const_text(args[1]) if len(args) > 1 else None)
+        self.scan.add(risk, f"set_config('{name.lower()}', ...) {why}" if why else "")
+
+    def _sql_text_call(self, written: str, name: str, args: list[Any]) -> None:
+        index, arity = SQL_TEXT_FUNCTIONS[name]
+        if arity is not None and len(args) != arity:
+            return  # another overload, which runs no SQL
+        text = _const_text(args[index]) if len(args) > index else None
+        if text is None:
+            self.scan.add(Risk.UNKNOWN, f"{written}() runs SQL that is not a literal")
+            return
+        inner = classify_postgres(text, state=self.state, safe_functions=self.safe_functions)
+        for reason in inner.reasons or ("",):
+            self.scan.add(inner.risk, f"{written}() runs SQL: {reason}" if reason else "")
+
+
+def _alter_table_danger(cmd: Any) -> tuple[Risk, str] | None:
+    """The class and words of an ALTER TABLE subcommand worse than ddl."""
+    body = _unwrap(cmd)[1]
+    subtype = body.get("subtype", "")
+    column = body.get("name", "")
+    if subtype == "AT_DropColumn":
+        return Risk.DESTRUCTIVE, f"DROP COLUMN {column}"
+    if subtype == "AT_AlterColumnType":
+        using = _unwrap(body.get("def"))[1].get("raw_default")
+        if using is not None and not _contains(using, frozenset({"ColumnRef"})):
+            return Risk.DESTRUCTIVE, f"ALTER COLUMN {column} TYPE ... USING replaces every value"
+    if subtype == "AT_ChangeOwner":
+        return Risk.ADMIN, f"OWNER TO {_name_of(body.get('newowner', {}))}"
+    if subtype.endswith("RowSecurity"):
+        return Risk.ADMIN, "changes row-level security"
+    return None
+
+
+_HANDLERS: dict[str, Callable[[_Classifier, Node], None]] = {
+    "InsertStmt": _Classifier._insert,
+    "UpdateStmt": _Classifier._update,
+    "DeleteStmt": _Classifier._delete,
+    "MergeStmt": _Classifier._merge,
+    "CommonTableExpr": _Classifier._cte,
+    "LockingClause": _Classifier._locking,
+    "ExplainStmt": _Classifier._explain,
+    "CopyStmt": _Classifier._copy,
+    "CreateTableAsStmt": _Classifier._create_table_as,
+    "PrepareStmt": _Classifier._prepare,
+    "ExecuteStmt": _Classifier._execute,
+    "DeallocateStmt": _Classifier._deallocate,
+    "DiscardStmt": _Classifier._discard,
+    "TransactionStmt": _Classifier._transaction,
+    "VariableSetStmt": _Classifier._variable_set,
+    "DropStmt": _Classifier._drop,
+    "RenameStmt": _Classifier._rename,
+    "AlterObjectSchemaStmt": _Classifier._set_schema,
+    "AlterTableStmt": _Classifier._alter_table,
+    "CreateFunctionStmt": _Classifier._create_function,
+    "CallStmt": _Classifier._call,
+    "RangeVar": _Classifier._range_var,
+    "FuncCall": _Classifier._func_call,
+}
+
+
+# ----------------------------------------------------------------------------- entry points
+
+
+def _unknown(reason: str) -> Classification:
+    return Classification(Risk.UNKNOWN, (), (reason,))
+
+
+def classify_postgres(
+    sql: str,
+    *,
+    state: LexState = LexState(),
+    prepared: Mapping[str, Risk] | None = None,
+    safe_functions: frozenset[str] = frozenset(),
+) -> Classification:
+    """Classify a PostgreSQL query string (no cache: iap.classify.classify adds one)."""
+    problem = _lexing_problem(sql, state)
+    if problem:
+        return _unknown(problem)
+    try:
+        tree = json.loads(parse_sql_json(sql))
+    except ParseError as e:
+        return _unknown(f"could not parse: {e}")
+    except RecursionError:
+        return _unknown("the statement nests too deeply to classify")
+    except ValueError as e:  # e.g. a lone surrogate that cannot be encoded for the parser
+        return _unknown(f"could not parse: {e}")
+    classifier = _Classifier(state, prepared, safe_functions)
+    try:
+        for raw in tree.get("stmts", []):
+            classifier.statement(raw.get("stmt", {}))
+    except RecursionError:
+        return _unknown("the statement nests too deeply to classify")
+    except Exception as e:  # a classifier bug must fail closed (unknown), never crash
+        return _unknown(f"could not classify ({type(e).__name__}: {e})")
+    return classifier.result()

@@ -1,0 +1,1 @@
+"""The `iap` command line: agent commands and the gateway/operator commands."""

@@ -1,0 +1,238 @@
+"""Operator commands: `gateway run`, `admin user ...`, `audit [verify]`, `classify`, `demo`.
+
+Wiring only; heavy modules are imported inside each command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from agent.errors import EXIT_USAGE, AgentError
+
+gateway_app = typer.Typer(help="Run the gateway.", no_args_is_help=True)
+admin_app = typer.Typer(help="Administer users.", no_args_is_help=True)
+user_app = typer.Typer(help="Users of the gateway.", no_args_is_help=True)
+audit_app = typer.Typer(help="Read and verify the audit log.", invoke_without_command=True)
+admin_app.add_typer(user_app, name="user")
+
+CONFIG_HELP = "Gateway config file (default: $IAP_CONFIG)"
+
+
+def _config_path(config: Path | None) -> Path:
+    path = config or (Path(os.environ["IAP_CONFIG"]) if os.environ.get("IAP_CONFIG") else None)
+    if path is None:
+        raise AgentError("no gateway config: pass --config FILE or set IAP_CONFIG", EXIT_USAGE)
+    return path
+
+
+def _load(config: Path | None):  # type: ignore[no-untyped-def]
+    from iap.config import ConfigError, load_config
+
+    try:
+        return load_config(_config_path(config))
+    except ConfigError as e:
+        raise AgentError(str(e), EXIT_USAGE) from None
+
+
+def setup_logging(level: str) -> None:
+    import logging
+
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S",
+        stream=sys.stderr,
+    )
+
+
+@gateway_app.command("run")
+def gateway_run(
+    config: Path = typer.Option(None, help=CONFIG_HELP),
+    log_level: str = typer.Option(None, help="debug, info, warning or error"),
+) -> None:
+    """Run the gateway until SIGINT/SIGTERM."""
+    import trio
+
+    from iap.gateway import run_gateway
+
+    cfg = _load(config)
+    setup_logging(log_level or cfg.gateway.log_level)
+    for c in cfg.connections:
+        c.password()  # a missing injected secret is a start-up error, not a session error
+    trio.run(run_gateway, cfg)
+
+
+@user_app.command("add")
+def user_add(
+    name: str,
+    role: list[str] = typer.Option([], help="Role (repeat for several)"),
+    config: Path = typer.Option(None, help=CONFIG_HELP),
+    password_stdin: bool = typer.Option(False, "--password-stdin"),
+) -> None:
+    """Add a user; prints the TOTP provisioning URI (and a QR code on a terminal)."""
+    from iap.gateway import open_identity, open_store
+    from iap.identity import AuthError
+
+    cfg = _load(config)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise AgentError("the password must have at least 8 characters", EXIT_USAGE)
+    store = open_store(cfg)
+    try:
+        uri = open_identity(cfg, store, time.time).add_user(name, password, tuple(role))
+    except AuthError as e:
+        raise AgentError(str(e)) from None
+    finally:
+        store.close()
+    print(uri)
+    if sys.stdout.isatty():
+        import qrcode
+
+        qr = qrcode.QRCode(border=1)
+        qr.add_data(uri)
+        qr.print_ascii(invert=True)
+    print(f"user {name} added with roles: {', '.join(role) or '(none)'}", file=sys.stderr)
+
+
+@user_app.command("list")
+def user_list(config: Path = typer.Option(None, help=CONFIG_HELP)) -> None:
+    """List users and their roles."""
+    from iap.gateway import open_store
+
+    store = open_store(_load(config))
+    try:
+        for u in store.list_users():
+            state = " (disabled)" if u.disabled else ""
+            print(f"{u.name}\t{','.join(u.roles)}{state}")
+    finally:
+        store.close()
+
+
+def _since(value: str | None) -> float | None:
+    if not value:
+        return None
+    from iap.config import parse_duration
+
+    try:
+        return time.time() - parse_duration(value)
+    except ValueError:
+        pass
+    try:
+        return dt.datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        raise AgentError(
+            f"--since takes a duration (1h) or a time (2026-11-23T10:00): {value}", EXIT_USAGE
+        ) from None
+
+
+@audit_app.callback()
+def audit(
+    ctx: typer.Context,
+    json_: bool = typer.Option(False, "--json", help="One JSON object per line"),
+    since: str = typer.Option(None, help="Only rows newer than a duration (1h) or a time"),
+    config: Path = typer.Option(None, help=CONFIG_HELP),
+) -> None:
+    """Print the audit log (`iap audit verify` checks its hash chain)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import json
+
+    from iap.api.app import audit_json
+    from iap.gateway import open_store
+
+    store = open_store(_load(config))
+    try:
+        for record in store.iter_audit(since=_since(since)):
+            row = audit_json(record)
+            if json_:
+                print(json.dumps(row))
+            else:
+                when = dt.datetime.fromtimestamp(record.ts).isoformat(timespec="seconds")
+                extra = f" request={record.request_id}" if record.request_id else ""
+                print(
+                    f"{record.seq} {when} {record.user} {record.connection or '-'} "
+                    f"{record.risk or '-'} {record.decision} {record.outcome}{extra} "
+                    f"{' '.join(record.sql.split())[:120]}"
+                )
+    finally:
+        store.close()
+
+
+@audit_app.command("verify")
+def audit_verify(config: Path = typer.Option(None, help=CONFIG_HELP)) -> None:
+    """Check the audit log's hash chain: exit 0 when intact, 1 naming the first bad row."""
+    from iap.audit import verify_chain
+    from iap.gateway import open_store
+
+    store = open_store(_load(config))
+    try:
+        records = list(store.iter_audit())
+    finally:
+        store.close()
+    bad = verify_chain(records)
+    if bad is not None:
+        raise AgentError(f"audit log broken at seq {bad}")
+    print(f"audit log intact: {len(records)} records")
+
+
+def classify_command(
+    sql: str = typer.Argument(None, help="SQL text, or - to read standard input"),
+    dialect: str = typer.Option("postgres", help="postgres or mysql"),
+    json_: bool = typer.Option(False, "--json", help="JSON output"),
+    file: Path = typer.Option(None, help="Read the statements from a file"),
+) -> None:
+    """Classify SQL by risk: read, write, ddl, destructive, admin or unknown."""
+    import json
+
+    from iap.classify import classify
+
+    if dialect not in ("postgres", "mysql"):
+        raise AgentError("--dialect is postgres or mysql", EXIT_USAGE)
+    if file is not None:
+        text = file.read_text()
+    elif sql == "-":
+        text = sys.stdin.read()
+    elif sql is not None:
+        text = sql
+    else:
+        raise AgentError("give SQL, - for standard input, or --file PATH", EXIT_USAGE)
+    result = classify(text, dialect)
+    if json_:
+        print(json.dumps(result.to_json()))
+        return
+    print(result.risk.value)
+    for reason in result.reasons:
+        print(f"  {reason}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(gateway_app, name="gateway")
+    app.add_typer(admin_app, name="admin")
+    app.add_typer(audit_app, name="audit")
+    app.command("classify")(classify_command)
+
+    @app.command()
+    def demo(
+        data: Path = typer.Option(Path(".demo"), help="Where the demo keeps its files"),
+        port: int = typer.Option(6432, help="Local port for psql"),
+    ) -> None:
+        """Run a complete local demo: embedded PostgreSQL, gateway, user, agent, open port."""
+        from iap.demo import run_demo
+
+        run_demo(data, port)
+
+    @app.command("demo-code")
+    def demo_code(data: Path = typer.Option(Path(".demo"))) -> None:
+        """Print the demo user's current one-time code."""
+        from iap.demo import current_code
+
+        print(current_code(data))

@@ -1,0 +1,1 @@
+"""One engine per database protocol: handshake, backend login, relay, statement hand-off."""

@@ -1,0 +1,750 @@
+"""The PostgreSQL engine: one client session from startup to Terminate.
+
+Plays the PostgreSQL server to the client (whose identity is the tunnel's token, so the local
+leg needs no password), logs in to the backend with the connection's injected credentials,
+and relays. Client -> backend: every message is decoded; statements are classified and the
+session's policy decides at Query, and at Bind for the extended protocol (a batch up to its
+Sync or Flush is forwarded, held or refused whole, and nothing sent after it overtakes it).
+Backend -> client: whole frames are forwarded in bulk; only their headers are scanned, to
+follow ReadyForQuery, errors, row counts and the session's lexing state.
+
+A refusal (denied, expired, cancelled) is made by the backend itself: the engine sends it a
+Bind of a prepared statement that cannot exist, then Sync, and replaces the backend's error
+with its own. So the backend fails the transaction exactly as for any error (a later COMMIT
+rolls back), runs nothing of the refused statement, and answers ReadyForQuery in order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import trio
+
+from iap.classify import Classification, LexState, Risk, classify, classify_setting
+from iap.config import ConnectionConfig, split_address
+from iap.policy import Action, Decision
+from iap.services import Services
+from iap.session import Session
+from protocols.errors import ProtocolError
+from protocols.postgres import messages as pgm
+from protocols.postgres.auth import ClientAuthenticator
+from protocols.postgres.connection import CLOSED, NEED_DATA, Connection, Role
+from protocols.postgres.framing import (
+    command_rows,
+    error_code_and_message,
+    parameter_status,
+    scan_frames,
+)
+
+log = logging.getLogger("iap.postgres")
+
+RECV_SIZE = 65536
+STARTUP_TIMEOUT = 30.0
+MAX_BATCH_BYTES = 64 * 1024 * 1024
+CLIENT_QUEUE = 64  # chunks read ahead from the client while a statement is held
+
+# Startup parameters that are part of the connection, not settings to classify.
+_CONNECTION_PARAMS = {"user", "database"}
+_FALSE = {"0", "false", "off", "no"}
+
+
+class ClientGone(Exception):
+    """The client closed its side."""
+
+
+class StartupRefused(Exception):
+    """The client's startup cannot be served; `error` goes to the client as FATAL."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedStatement:
+    sql: str
+    risk: Risk
+    reasons: tuple[str, ...]
+
+
+_UNKNOWN_STATEMENT = "prepared statement {!r} is not known to iap"
+
+
+@dataclass(slots=True)
+class _Unit:
+    """What the backend will answer with one ReadyForQuery (a Query, or a batch to Sync)."""
+
+    sql: str
+    risk: Risk
+    decision: str
+    request_id: str | None = None
+    started: float = field(default_factory=time.monotonic)
+    rows: int | None = None
+    error: str | None = None
+    replace_error: bytes | None = None  # our refusal, sent instead of the backend's error
+    audited: bool = True
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Extended-protocol messages up to Sync/Flush, with what they do to prepared names."""
+
+    frames: list[bytes] = field(default_factory=list)
+    size: int = 0
+    parsed: dict[str, PreparedStatement | None] = field(default_factory=dict)  # None = closed
+    bound: list[tuple[PreparedStatement, list[object]]] = field(default_factory=list)
+    calls: int = 0  # fast-path FunctionCall messages
+
+
+def _options_settings(options: str) -> list[tuple[str, str]]:
+    """`-c name=value` / `--name=value` items of the startup `options` parameter."""
+    words = options.replace("\\ ", "\0").split()
+    settings: list[tuple[str, str]] = []
+    i = 0
+    while i < len(words):
+        word = words[i].replace("\0", " ")
+        if word == "-c" and i + 1 < len(words):
+            item = words[i + 1].replace("\0", " ")
+            i += 2
+        elif word.startswith("-c") or word.startswith("--"):
+            item, i = word[2:], i + 1
+        else:
+            raise StartupRefused("42501", f"startup option {word!r} is not allowed through iap")
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise StartupRefused("42601", f"startup option {item!r} has no value")
+        settings.append((name.replace("-", "_"), value))
+    return settings
+
+
+def _param_preview(value: bytes | None, text: bool) -> object:
+    if value is None:
+        return None
+    if text:
+        s = value.decode("utf-8", "replace")
+        return s if len(s) <= 200 else s[:200] + "..."
+    return "\\x" + value[:100].hex() + ("..." if len(value) > 100 else "")
+
+
+class PostgresSession:
+    def __init__(
+        self,
+        session: Session,
+        client: trio.abc.Stream,
+        backend: trio.abc.Stream,
+        client_conn: Connection,
+    ) -> None:
+        self.session = session
+        self.client = client
+        self.backend = backend
+        self.client_conn = client_conn
+        self.client_lock = trio.StrictFIFOLock()
+        self.lex = LexState()
+        self.prepared: dict[str, PreparedStatement] = {}
+        self.prepared_risk: dict[str, Risk] = {}
+        self.batch = _Batch()
+        self.inflight: deque[_Unit] = deque()
+        self.open_unit: _Unit | None = None  # a batch forwarded at Flush, until its Sync
+        self.safe_functions = frozenset(session.services.config.policy.safe_functions)
+
+    # -- I/O helpers ---------------------------------------------------------------------------
+
+    async def to_client(self, data: bytes) -> None:
+        async with self.client_lock:
+            await self.client.send_all(data)
+
+    async def to_backend(self, data: bytes) -> None:
+        await self.backend.send_all(data)
+
+    # -- relay ---------------------------------------------------------------------------------
+
+    async def relay(self) -> None:
+        send, receive = trio.open_memory_channel[bytes | bytearray](CLIENT_QUEUE)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._read_client, send)
+            nursery.start_soon(self._pump_backend, nursery.cancel_scope)
+            await self._process_client(receive)
+            nursery.cancel_scope.cancel()
+
+    async def _read_client(self, send: trio.MemorySendChannel[bytes | bytearray]) -> None:
+        async with send:
+            try:
+                while True:
+                    data = await self.client.receive_some(RECV_SIZE)
+                    if not data:
+                        break
+                    await send.send(data)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                pass
+            finally:
+                self.session.client_gone.set()
+
+    async def _pump_backend(self, cancel: trio.CancelScope) -> None:
+        buf = bytearray()
+        try:
+            while True:
+                data = await self.backend.receive_some(RECV_SIZE)
+                if not data:
+                    log.info("backend closed session=%s", self.session.id)
+                    break
+                buf += data
+                frames, consumed = scan_frames(buf)
+                if not consumed:
+                    continue
+                out = await self._scan_backend(buf, frames, consumed)
+                del buf[:consumed]
+                if out:
+                    await self.to_client(out)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        except ProtocolError as e:
+            log.warning("backend protocol error session=%s: %s", self.session.id, e)
+        cancel.cancel()
+
+    async def _scan_backend(
+        self, buf: bytearray, frames: list[tuple[int, int, int]], consumed: int
+    ) -> bytes:
+        """Follow what the backend says; returns the bytes to forward (errors replaced)."""
+        out: list[bytes] = []
+        start = 0
+        for kind, payload, end in frames:
+            frame_start = payload - 5
+            unit = self.inflight[0] if self.inflight else None
+            if kind == 0x5A:  # ReadyForQuery
+                if unit is not None:
+                    self.inflight.popleft()
+                    self._finish_unit(unit)
+            elif kind == 0x45 and unit is not None:  # ErrorResponse
+                code, message = error_code_and_message(memoryview(buf)[payload:end])
+                unit.error = f"{code}: {message}"
+                if unit.replace_error is not None:
+                    out.append(bytes(buf[start:frame_start]))
+                    out.append(unit.replace_error)
+                    unit.replace_error = None
+                    start = end
+            elif kind == 0x43 and unit is not None:  # CommandComplete
+                rows = command_rows(memoryview(buf)[payload:end])
+                if rows is not None:
+                    unit.rows = (unit.rows or 0) + rows
+            elif kind == 0x53:  # ParameterStatus
+                name, value = parameter_status(memoryview(buf)[payload:end])
+                self.track_parameter(name, value)
+        out.append(bytes(buf[start:consumed]))
+        return b"".join(out)
+
+    def track_parameter(self, name: str, value: str) -> None:
+        if name == "standard_conforming_strings":
+            self.lex = LexState(value == "on", self.lex.client_encoding)
+        elif name == "client_encoding":
+            self.lex = LexState(self.lex.standard_conforming_strings, value)
+
+    def _finish_unit(self, unit: _Unit) -> None:
+        if not unit.audited:
+            return
+        self.session.audit(
+            unit.risk,
+            unit.decision,
+            unit.sql,
+            request_id=unit.request_id,
+            outcome="error" if unit.error else "ok",
+            rows=unit.rows,
+            error=unit.error,
+            duration_ms=round((time.monotonic() - unit.started) * 1000, 3),
+        )
+
+    # -- client messages -----------------------------------------------------------------------
+
+    async def _process_client(self, receive: trio.MemoryReceiveChannel[bytes | bytearray]) -> None:
+        conn = self.client_conn
+        while True:
+            msg = conn.next_message()
+            if msg is NEED_DATA:
+                try:
+                    data = await receive.receive()
+                except trio.EndOfChannel:
+                    return
+                conn.receive_data(data)
+                continue
+            if msg is CLOSED:
+                return
+            if isinstance(msg, pgm.Terminate):
+                await self.to_backend(msg.encode())
+                return
+            await self._handle(msg)
+
+    async def _handle(self, msg: object) -> None:
+        if isinstance(msg, pgm.Query):
+            await self._simple_query(msg)
+        elif isinstance(msg, pgm.Parse):
+            cls = self._classify(msg.query)
+            self.batch.parsed[msg.name] = PreparedStatement(msg.query, cls.risk, cls.reasons)
+            self._add_to_batch(msg.encode())
+        elif isinstance(msg, pgm.Bind):
+            statement = self._lookup(msg.statement)
+            text = [
+                (
+                    msg.param_formats[i]
+                    if len(msg.param_formats) > 1
+                    else (msg.param_formats[0] if msg.param_formats else 0)
+                )
+                == 0
+                for i in range(len(msg.params))
+            ]
+            params = [_param_preview(v, t) for v, t in zip(msg.params, text, strict=True)]
+            self.batch.bound.append((statement, params))
+            self._add_to_batch(msg.encode())
+        elif isinstance(msg, pgm.Close):
+            if msg.kind == "S":
+                self.batch.parsed[msg.name] = None
+            self._add_to_batch(msg.encode())
+        elif isinstance(msg, pgm.FunctionCall):
+            self.batch.calls += 1
+            self._add_to_batch(msg.encode())
+            await self._end_batch(sync=True)  # a FunctionCall is answered with ReadyForQuery
+        elif isinstance(msg, pgm.Sync):
+            self._add_to_batch(msg.encode())
+            await self._end_batch(sync=True)
+        elif isinstance(msg, pgm.Flush):
+            self._add_to_batch(msg.encode())
+            await self._end_batch(sync=False)
+        elif isinstance(msg, pgm.CopyData | pgm.CopyDone | pgm.CopyFail):
+            # COPY data flows after its statement was allowed; outside COPY the server ignores it.
+            if self.batch.frames:
+                self._add_to_batch(msg.encode())
+            else:
+                await self.to_backend(msg.encode())
+        elif isinstance(msg, pgm.Describe | pgm.Execute):
+            self._add_to_batch(msg.encode())
+        else:
+            raise ProtocolError(f"unexpected message from client: {type(msg).__name__}")
+
+    def _classify(self, sql: str) -> Classification:
+        return classify(
+            sql,
+            "postgres",
+            state=self.lex,
+            prepared=self.prepared_risk,
+            safe_functions=self.safe_functions,
+        )
+
+    def _lookup(self, name: str) -> PreparedStatement:
+        found = self.batch.parsed[name] if name in self.batch.parsed else self.prepared.get(name)
+        if found is None:
+            return PreparedStatement(
+                f"<prepared statement {name!r}>", Risk.UNKNOWN, (_UNKNOWN_STATEMENT.format(name),)
+            )
+        return found
+
+    def _add_to_batch(self, frame: bytes) -> None:
+        self.batch.frames.append(frame)
+        self.batch.size += len(frame)
+        if self.batch.size > MAX_BATCH_BYTES:
+            raise ProtocolError(
+                f"an extended-protocol batch of more than {MAX_BATCH_BYTES} bytes without Sync"
+            )
+
+    # -- decisions -----------------------------------------------------------------------------
+
+    def _decide_many(self, risks: list[Risk]) -> Decision | None:
+        """The strictest decision over the risks of one unit (deny > hold > allow)."""
+        decisions = [self.session.decide(r) for r in risks]
+        for action in (Action.DENY, Action.HOLD):
+            matching = [d for d in decisions if d.action is action]
+            if matching:
+                return max(matching, key=lambda d: d.risk.rank)
+        return max(decisions, key=lambda d: d.risk.rank) if decisions else None
+
+    async def _simple_query(self, msg: pgm.Query) -> None:
+        cls = self._classify(msg.sql)
+        decision = self._decide_many([cls.risk])
+        assert decision is not None
+        frame = msg.encode()
+        verdict = await self._apply(
+            decision, msg.sql, cls.reasons, [frame], params=None, ready_expected=True
+        )
+        if verdict:
+            self._remember_sql_effects(cls)
+
+    def _remember_sql_effects(self, cls: Classification) -> None:
+        """SQL PREPARE / DEALLOCATE / DISCARD share the protocol's statement namespace."""
+        if cls.deallocate_all:
+            self.prepared.clear()
+            self.prepared_risk.clear()
+        for name in cls.deallocates:
+            self.prepared.pop(name, None)
+            self.prepared_risk.pop(name, None)
+        for name, risk in cls.prepares:
+            reasons = tuple(r for s in cls.statements for r in s.reasons)
+            self.prepared[name] = PreparedStatement(f"<PREPARE {name}>", risk, reasons)
+            self.prepared_risk[name] = risk
+
+    async def _end_batch(self, *, sync: bool) -> None:
+        batch, self.batch = self.batch, _Batch()
+        risks = [s.risk for s, _ in batch.bound] + [Risk.UNKNOWN] * batch.calls
+        decision = self._decide_many(risks)
+        sql = "; ".join(s.sql for s, _ in batch.bound)
+        if batch.calls:
+            sql = (sql + "; " if sql else "") + "<fast-path function call>"
+        if decision is None:  # parse/describe/close only: nothing runs
+            forwarded = True
+            await self._forward(batch.frames, None, sync)
+        else:
+            reasons = tuple(r for s, _ in batch.bound for r in s.reasons)
+            if batch.calls:
+                reasons += ("fast-path function call: the function is not visible to iap",)
+            params: list[object] | None = None
+            if any(p for _, p in batch.bound):
+                params = [p for _, p in batch.bound]
+            forwarded = await self._apply(
+                decision, sql, reasons, batch.frames, params=params, ready_expected=sync
+            )
+        if forwarded:
+            for name, statement in batch.parsed.items():
+                if statement is None:
+                    self.prepared.pop(name, None)
+                    self.prepared_risk.pop(name, None)
+                else:
+                    self.prepared[name] = statement
+                    self.prepared_risk[name] = statement.risk
+
+    async def _apply(
+        self,
+        decision: Decision,
+        sql: str,
+        reasons: tuple[str, ...],
+        frames: list[bytes],
+        *,
+        params: list[object] | None,
+        ready_expected: bool,
+    ) -> bool:
+        """Forward, hold or refuse one unit. True if it was forwarded."""
+        session = self.session
+        if decision.action is Action.ALLOW:
+            session.count(decision.risk, "allow")
+            await self._forward(frames, _Unit(sql, decision.risk, "allow"), ready_expected)
+            return True
+        if decision.action is Action.DENY:
+            session.count(decision.risk, "deny")
+            session.audit(decision.risk, "deny", sql, outcome="blocked", error=decision.reason)
+            await self._refuse("42501", f"iap: {decision.reason}", reasons, ready_expected)
+            return False
+        statement_hash = hashlib.sha256(b"".join(frames)).hexdigest()
+        result = await session.hold(
+            decision,
+            sql=sql,
+            reasons=reasons,
+            statement_hash=statement_hash,
+            params=params,
+            notify=self._notify_hold,
+        )
+        if result.approved:
+            await self.to_client(
+                pgm.NoticeResponse.make(
+                    severity="NOTICE",
+                    code="00000",
+                    message=f"iap: request {result.request.id} approved; running the statement",
+                ).encode()
+            )
+            unit = _Unit(sql, decision.risk, "approved", request_id=result.request.id)
+            await self._forward(frames, unit, ready_expected)
+            return True
+        if result.status == "abandoned":
+            raise ClientGone()
+        code = "57014" if result.status == "cancelled" else "42501"
+        await self._refuse(code, result.message, reasons, ready_expected)
+        return False
+
+    async def _notify_hold(self, request: object) -> None:
+        from iap.store.base import ApprovalRequest
+
+        assert isinstance(request, ApprovalRequest)
+        how = (
+            f"iap approve {request.id}"
+            if request.approval == "self"
+            else f"iap approve {request.id}  (by a reviewer"
+            + (
+                f" with role {' or '.join(request.approver_roles)}"
+                if request.approver_roles
+                else ""
+            )
+            + ")"
+        )
+        notice = pgm.NoticeResponse.make(
+            severity="WARNING",
+            code="01000",
+            message=(
+                f"iap: statement held for approval: request {request.id} ({request.risk}). "
+                f"To release it run: {how}"
+            ),
+            detail="; ".join(request.reasons) or None,
+            hint=(
+                f"It waits until {time.strftime('%H:%M:%S', time.localtime(request.expires_at))}. "
+                f"Deny it with: iap deny {request.id}. Cancel it with Ctrl-C."
+            ),
+        )
+        await self.to_client(notice.encode())
+
+    async def _forward(self, frames: list[bytes], unit: _Unit | None, ready_expected: bool) -> None:
+        if unit is not None:
+            if self.open_unit is not None:  # this Sync closes a batch forwarded at Flush
+                unit.sql = f"{self.open_unit.sql}; {unit.sql}"
+                unit.risk = max(unit.risk, self.open_unit.risk, key=lambda r: r.rank)
+                self.open_unit = None
+            if ready_expected:
+                self.inflight.append(unit)
+            else:
+                self.open_unit = unit
+        elif ready_expected:
+            pending = self.open_unit
+            self.open_unit = None
+            self.inflight.append(pending or _Unit("", Risk.READ, "allow", audited=False))
+        await self.to_backend(b"".join(frames))
+
+    async def _refuse(
+        self, code: str, message: str, reasons: tuple[str, ...], ready_expected: bool
+    ) -> None:
+        """Make the backend fail this unit (see the module docstring), with our error."""
+        error = pgm.ErrorResponse.make(
+            severity="ERROR", code=code, message=message, detail="; ".join(reasons) or None
+        ).encode()
+        missing = "iap_refused_" + secrets.token_hex(8)
+        probe = pgm.Bind(
+            portal="", statement=missing, param_formats=(), params=(), result_formats=()
+        ).encode()
+        unit = _Unit("", Risk.READ, "refuse", replace_error=error, audited=False)
+        if ready_expected:
+            self.inflight.append(unit)
+            await self.to_backend(probe + pgm.Sync().encode())
+        else:
+            # Refused at Flush: the backend fails the batch now; the client's Sync ends it.
+            self.open_unit = unit
+            await self.to_backend(probe + pgm.Flush().encode())
+
+
+# -- startup ---------------------------------------------------------------------------------
+
+
+async def _read_startup(
+    client: trio.abc.Stream, conn: Connection, initial: bytes
+) -> pgm.StartupMessage | pgm.CancelRequest | None:
+    if initial:
+        conn.receive_data(initial)
+    while True:
+        msg = conn.next_message()
+        if msg is CLOSED:
+            return None
+        if msg is NEED_DATA:
+            data = await client.receive_some(RECV_SIZE)
+            if not data:
+                return None
+            conn.receive_data(data)
+        elif isinstance(msg, pgm.SSLRequest):
+            # The local leg already runs inside the agent's TLS tunnel.
+            await client.send_all(conn.send(pgm.SSLResponse(accepted=False)))
+        elif isinstance(msg, pgm.GSSENCRequest):
+            await client.send_all(conn.send(pgm.GSSENCResponse(accepted=False)))
+        elif isinstance(msg, pgm.StartupMessage | pgm.CancelRequest):
+            return msg
+        else:
+            raise ProtocolError(f"unexpected startup message {type(msg).__name__}")
+
+
+def _check_startup(msg: pgm.StartupMessage, connection: ConnectionConfig) -> dict[str, str]:
+    """Classify each startup parameter as the equivalent SET; returns those to pass on."""
+    params = msg.params
+    replication = params.pop("replication", None)
+    if replication is not None and replication.lower() not in _FALSE:
+        raise StartupRefused("42501", "replication connections are not allowed through iap")
+    database = params.get("database")
+    if database and database != connection.database:
+        raise StartupRefused(
+            "3D000",
+            f'database "{database}" is not available through connection "{connection.name}"'
+            f' (it serves "{connection.database}")',
+        )
+    passed: dict[str, str] = {}
+    for name, value in params.items():
+        if name in _CONNECTION_PARAMS or name.startswith("_pq_."):
+            continue
+        settings = _options_settings(value) if name == "options" else [(name, value)]
+        for setting, setting_value in settings:
+            cls = classify_setting(setting, setting_value, "postgres")
+            if cls.risk is not Risk.READ:
+                why = "; ".join(cls.reasons) or cls.risk.value
+                raise StartupRefused(
+                    "42501",
+                    f"startup parameter {setting}={setting_value!r} is not allowed at connection"
+                    f" start ({why}); run SET in the session so policy can review it",
+                )
+        passed[name] = value
+    return passed
+
+
+async def open_backend(connection: ConnectionConfig) -> trio.abc.Stream:
+    if connection.is_unix_socket:
+        path = connection.address
+        if not path.rsplit("/", 1)[-1].startswith(".s.PGSQL."):
+            path = path.rstrip("/") + "/.s.PGSQL.5432"
+        return await trio.open_unix_socket(path)
+    host, port = split_address(connection.address)
+    return await trio.open_tcp_stream(host, port)
+
+
+async def _login_backend(
+    backend: trio.abc.Stream, connection: ConnectionConfig, params: dict[str, str]
+) -> tuple[list[pgm.ParameterStatus], pgm.BackendKeyData | None, pgm.ReadyForQuery]:
+    conn = Connection(Role.CLIENT)
+    startup = {"user": connection.user, "database": connection.database, **params}
+    await backend.send_all(conn.send(pgm.StartupMessage.make(startup)))
+    auth = ClientAuthenticator(connection.user, connection.password())
+    statuses: list[pgm.ParameterStatus] = []
+    key: pgm.BackendKeyData | None = None
+    while True:
+        msg = conn.next_message()
+        if msg is CLOSED:
+            raise StartupRefused("08006", "the database closed the connection during login")
+        if msg is NEED_DATA:
+            data = await backend.receive_some(RECV_SIZE)
+            if not data:
+                raise StartupRefused("08006", "the database closed the connection during login")
+            conn.receive_data(data)
+            continue
+        if isinstance(msg, pgm.ErrorResponse):
+            raise StartupRefused(
+                msg.code or "08006", f"the database refused the login: {msg.message}"
+            )
+        if isinstance(msg, pgm.ParameterStatus):
+            statuses.append(msg)
+        elif isinstance(msg, pgm.BackendKeyData):
+            key = msg
+        elif isinstance(msg, pgm.ReadyForQuery):
+            return statuses, key, msg
+        elif isinstance(
+            msg, pgm.AuthenticationOk | pgm.NegotiateProtocolVersion | pgm.NoticeResponse
+        ):
+            continue
+        else:
+            reply = auth.respond(msg)
+            if reply is not None:
+                await backend.send_all(conn.send(reply))
+
+
+async def _send_fatal(client: trio.abc.Stream, code: str, message: str) -> None:
+    error = pgm.ErrorResponse.make(severity="FATAL", code=code, message=message)
+    with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+        await client.send_all(error.encode())
+
+
+async def cancel_backend(connection: ConnectionConfig, process_id: int, secret_key: int) -> None:
+    """Forward a CancelRequest to the backend (a fresh connection, as the protocol wants)."""
+    with trio.move_on_after(5):
+        stream = await open_backend(connection)
+        async with stream:
+            await stream.send_all(pgm.CancelRequest(process_id, secret_key).encode())
+            await stream.receive_some(1)  # the server closes without answering
+
+
+async def handle_cancel(services: Services, process_id: int, secret_key: int) -> None:
+    """A CancelRequest: ends a hold in progress, or is passed on to the session's backend."""
+    session_id = services.cancel_keys.get((process_id, secret_key))
+    session = services.sessions.get(session_id) if session_id else None
+    if session is None:
+        log.info("cancel request with an unknown key ignored")
+        return
+    if session.request_cancel():
+        log.info("cancel ended a hold session=%s", session.id)
+    elif session.cancel_backend is not None:
+        await session.cancel_backend()
+
+
+def _new_cancel_key(services: Services, session: Session) -> tuple[int, int]:
+    while True:
+        key = (secrets.randbelow(2**31 - 1) + 1, secrets.randbits(31))
+        if key not in services.cancel_keys:
+            services.cancel_keys[key] = session.id
+            return key
+
+
+async def serve(
+    services: Services,
+    client: trio.abc.Stream,
+    initial: bytes,
+    *,
+    user: str,
+    roles: tuple[str, ...],
+    connection: ConnectionConfig,
+    session_id: str,
+    client_address: str = "",
+) -> None:
+    """Serve one client connection of a PostgreSQL connection until it ends."""
+    conn = Connection(Role.SERVER)
+    with trio.move_on_after(STARTUP_TIMEOUT) as scope:
+        first = await _read_startup(client, conn, initial)
+    if scope.cancelled_caught or first is None:
+        return
+    if isinstance(first, pgm.CancelRequest):
+        await handle_cancel(services, first.process_id, first.secret_key)
+        return
+    session = Session(services, user, roles, connection, client_address, id=session_id)
+    cancel_key: tuple[int, int] | None = None
+    try:
+        passed = _check_startup(first, connection)
+        try:
+            backend = await open_backend(connection)
+        except OSError as e:
+            log.warning("backend unreachable connection=%s: %s", connection.name, e)
+            raise StartupRefused(
+                "08006", f"iap could not reach the database of connection {connection.name}"
+            ) from e
+        async with backend:
+            statuses, key, ready = await _login_backend(backend, connection, passed)
+            pg = PostgresSession(session, client, backend, conn)
+            out: list[bytes] = []
+            negotiation = conn.protocol_negotiation()
+            if negotiation is not None:
+                out.append(conn.send(negotiation))
+            out.append(conn.send(pgm.AuthenticationOk()))
+            for status in statuses:
+                pg.track_parameter(status.name, status.value)
+                out.append(conn.send(status))
+            if key is not None:
+                backend_key = (key.process_id, key.secret_key)
+
+                async def cancel_running() -> None:
+                    await cancel_backend(connection, *backend_key)
+
+                session.cancel_backend = cancel_running
+                cancel_key = _new_cancel_key(services, session)
+                out.append(conn.send(pgm.BackendKeyData(*cancel_key)))
+            out.append(conn.send(ready))
+            await client.send_all(b"".join(out))
+            log.info(
+                "session start session=%s user=%s connection=%s",
+                session.id,
+                user,
+                connection.name,
+            )
+            try:
+                await pg.relay()
+            except* (ClientGone, trio.BrokenResourceError, trio.ClosedResourceError):
+                pass
+            except* ProtocolError as group:
+                error = group.exceptions[0]
+                log.warning("protocol error session=%s: %s", session.id, error)
+                await _send_fatal(client, "08P01", f"iap: protocol violation: {error}")
+    except StartupRefused as e:
+        log.info("session refused user=%s connection=%s: %s", user, connection.name, e)
+        await _send_fatal(client, e.code, str(e))
+    except (trio.BrokenResourceError, trio.ClosedResourceError):
+        pass
+    finally:
+        if cancel_key is not None:
+            services.cancel_keys.pop(cancel_key, None)
+        session.close()
+        log.info("session end session=%s", session.id)

@@ -1,0 +1,186 @@
+"""Assembles and runs one gateway process: store, identity, TLS, API, tunnel, audit writer.
+
+`run_gateway(config)` is a Trio function: it opens everything under one nursery, reports the
+bound addresses through `task_status` (tests start it with `nursery.start`), and stops cleanly
+on SIGINT/SIGTERM (or when its caller cancels it): listeners close first, then sessions, then
+the audit queue is drained into the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve as hypercorn_serve
+
+from iap.api.app import build_app
+from iap.approvals import Approvals
+from iap.config import GatewayConfig, split_address
+from iap.events import EventBus
+from iap.identity import Identity
+from iap.metrics import Metrics
+from iap.services import Services
+from iap.store.base import AuditRecord, Store
+from iap.store.sqlite import SQLiteStore
+from iap.tls import TLSFiles, ensure_generated, server_context
+from iap.tunnel import handle_tunnel
+
+log = logging.getLogger("iap.gateway")
+
+AUDIT_QUEUE = 10000
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    """What a started gateway tells its caller."""
+
+    services: Services
+    api_url: str  # https://127.0.0.1:PORT
+    tunnel: tuple[str, int]
+    ca: Path | None
+
+
+def open_store(config: GatewayConfig) -> Store:
+    config.gateway.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return SQLiteStore(config.gateway.data_dir / "iap.db")
+
+
+def open_identity(config: GatewayConfig, store: Store, clock: Callable[[], float]) -> Identity:
+    gw = config.gateway
+    return Identity(
+        store,
+        gw.data_dir / "keys",
+        issuer=gw.public_url,
+        access_ttl=gw.access_token_ttl,
+        refresh_ttl=gw.refresh_token_ttl,
+        clock=clock,
+    )
+
+
+def tls_files(config: GatewayConfig) -> TLSFiles:
+    if config.tls is not None:
+        return TLSFiles(cert=config.tls.cert, key=config.tls.key, ca=None)
+    names = ["localhost", "127.0.0.1"]
+    host = urlsplit(config.gateway.public_url).hostname
+    if host and host not in names:
+        names.append(host)
+    return ensure_generated(config.gateway.data_dir / "tls", names)
+
+
+async def _audit_writer(store: Store, receive: trio.MemoryReceiveChannel[AuditRecord]) -> None:
+    """Store audit records in order, in batches, off the event loop."""
+
+    def write(batch: list[AuditRecord]) -> None:
+        for record in batch:
+            store.append_audit(record)
+
+    while True:
+        try:
+            batch = [await receive.receive()]
+        except trio.EndOfChannel:
+            return
+        batch.extend(_drain(receive))
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(write, batch)
+
+
+def _drain(receive: trio.MemoryReceiveChannel[AuditRecord]) -> list[AuditRecord]:
+    batch: list[AuditRecord] = []
+    while True:
+        try:
+            batch.append(receive.receive_nowait())
+        except (trio.WouldBlock, trio.EndOfChannel):
+            return batch
+
+
+async def _wait_for_signal() -> None:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            log.info("received %s: stopping", signal.Signals(signum).name)
+            return
+
+
+async def run_gateway(
+    config: GatewayConfig,
+    *,
+    clock: Callable[[], float] = time.time,
+    handle_signals: bool = True,
+    task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    store = open_store(config)
+    identity = open_identity(config, store, clock)
+    files = tls_files(config)
+    audit_send, audit_receive = trio.open_memory_channel[AuditRecord](AUDIT_QUEUE)
+
+    def write_audit(record: AuditRecord) -> None:
+        try:
+            audit_send.send_nowait(record)
+        except trio.WouldBlock:
+            log.error("audit queue full: writing synchronously")
+            store.append_audit(record)
+
+    events = EventBus()
+    services = Services(
+        config=config,
+        store=store,
+        identity=identity,
+        approvals=Approvals(store, events, clock=clock),
+        events=events,
+        metrics=Metrics(),
+        clock=clock,
+        write_audit=write_audit,
+    )
+    try:
+        async with trio.open_nursery() as outer:
+            outer.start_soon(_audit_writer, store, audit_receive)
+            async with trio.open_nursery() as nursery:
+                hc = HypercornConfig()
+                hc.bind = [config.gateway.api]
+                hc.certfile, hc.keyfile = str(files.cert), str(files.key)
+                hc.accesslog = None
+                hc.errorlog = logging.getLogger("iap.api")
+                hc.graceful_timeout = 2.0
+                app: Any = build_app(services)  # Starlette is an ASGI app; hypercorn's types differ
+                bound = await nursery.start(partial(hypercorn_serve, app, hc, mode="asgi"))
+                host, port = split_address(config.gateway.tunnel)
+                listeners = await trio.open_ssl_over_tcp_listeners(
+                    port, server_context(files), host=host, https_compatible=True
+                )
+                transport = listeners[0].transport_listener
+                assert isinstance(transport, trio.SocketListener)
+                tunnel_port = transport.socket.getsockname()[1]
+                services.tunnel_port = tunnel_port
+                nursery.start_soon(
+                    partial(trio.serve_listeners, partial(handle_tunnel, services), listeners)
+                )
+                services.ready = True
+                api_url = bound[0] if bound else f"https://{config.gateway.api}"
+                log.info(
+                    "gateway ready api=%s tunnel=%s:%d data_dir=%s",
+                    api_url,
+                    host,
+                    tunnel_port,
+                    config.gateway.data_dir,
+                )
+                task_status.started(Running(services, api_url, (host, tunnel_port), files.ca))
+                if handle_signals:
+                    await _wait_for_signal()
+                    services.ready = False
+                    nursery.cancel_scope.cancel()
+                else:
+                    await trio.sleep_forever()
+            await audit_send.aclose()
+    finally:
+        for record in _drain(audit_receive):  # whatever the writer had not reached
+            store.append_audit(record)
+        store.close()
+        log.info("gateway stopped")

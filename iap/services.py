@@ -1,0 +1,38 @@
+"""The gateway's shared services, built once at start-up and handed to sessions and the API.
+
+One object so engines, the tunnel and the control API depend on what they use, not on how the
+gateway process is assembled (iap/gateway.py does that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from iap.approvals import Approvals
+from iap.config import GatewayConfig
+from iap.events import EventBus
+from iap.identity import Identity
+from iap.metrics import Metrics
+from iap.store.base import AuditRecord, Store
+
+if TYPE_CHECKING:
+    from iap.session import Session
+
+
+@dataclass(eq=False)
+class Services:
+    config: GatewayConfig
+    store: Store
+    identity: Identity
+    approvals: Approvals
+    events: EventBus
+    metrics: Metrics
+    clock: Callable[[], float]
+    write_audit: Callable[[AuditRecord], None]  # queues a record; a writer task stores it
+    sessions: dict[str, Session] = field(default_factory=dict)
+    # PostgreSQL cancel keys the gateway handed to clients: (pid, secret) -> session id
+    cancel_keys: dict[tuple[int, int], str] = field(default_factory=dict)
+    tunnel_port: int = 0  # the bound tunnel port (the config may say 0: any free port)
+    ready: bool = False

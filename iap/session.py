@@ -1,0 +1,239 @@
+"""One client session, whatever its protocol: who it is, policy decisions, holds, and audit.
+
+Engines (iap/engines/*) own the wire protocol and call this for every statement: `decide`
+turns a risk class into allow/hold/deny (cached per class; the `grace` window of a previous
+approval is honoured here), `hold` opens an approval request and waits for its end (approval,
+denial, the rule's timeout, a cancel from the client, or the client leaving), `audit` queues
+the record of what happened. This module never sees a socket and never forwards a byte.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import trio
+
+from iap.classify import Risk
+from iap.config import ConnectionConfig
+from iap.events import Event
+from iap.policy import Action, Decision, decide
+from iap.services import Services
+from iap.store.base import ApprovalRequest, AuditRecord
+
+ABANDONED = "the client disconnected while the statement was held"
+
+
+@dataclass(frozen=True, slots=True)
+class HoldResult:
+    status: str  # approved | denied | expired | cancelled | abandoned
+    request: ApprovalRequest
+
+    @property
+    def approved(self) -> bool:
+        return self.status == "approved"
+
+    @property
+    def message(self) -> str:
+        r = self.request
+        if self.status == "denied":
+            return f"iap: request {r.id} was denied" + (f": {r.reason}" if r.reason else "")
+        if self.status == "expired":
+            return f"iap: request {r.id} expired before anyone approved it"
+        if self.status == "cancelled":
+            return "canceling statement due to user request"
+        return f"iap: request {r.id} is {self.status}"
+
+
+@dataclass(eq=False)
+class Session:
+    services: Services
+    user: str
+    roles: tuple[str, ...]
+    connection: ConnectionConfig
+    client_address: str = ""
+    id: str = field(default_factory=lambda: secrets.token_hex(8))
+    client_gone: trio.Event = field(default_factory=trio.Event)
+    _cancel: trio.Event | None = None
+    _decisions: dict[Risk, Decision] = field(default_factory=dict)
+    holding: ApprovalRequest | None = None
+    # set by the engine: pass a client's cancel on to the backend (when nothing is held)
+    cancel_backend: Callable[[], Awaitable[None]] | None = None
+
+    def __post_init__(self) -> None:
+        self.services.sessions[self.id] = self
+        self.services.metrics.connections_open.labels(kind=self.connection.kind).inc()
+        self._publish("session.opened")
+
+    def close(self) -> None:
+        if self.services.sessions.pop(self.id, None) is not None:
+            self.services.metrics.connections_open.labels(kind=self.connection.kind).dec()
+            self.client_gone.set()
+            self._publish("session.closed")
+
+    def _publish(self, kind: str) -> None:
+        self.services.events.publish(
+            Event(
+                kind=kind,
+                user=self.user,
+                session_id=self.id,
+                data={"session": self.id, "connection": self.connection.name},
+            )
+        )
+
+    # -- policy --------------------------------------------------------------------------------
+
+    def decide(self, risk: Risk) -> Decision:
+        decision = self._decisions.get(risk)
+        if decision is None:
+            decision = decide(
+                self.services.config.effective_rules,
+                user=self.user,
+                roles=self.roles,
+                connection=self.connection.name,
+                risk=risk,
+            )
+            self._decisions[risk] = decision
+        if (
+            decision.action is Action.HOLD
+            and decision.rule_index is not None
+            and self.services.approvals.in_grace(
+                self.user, self.connection.name, decision.rule_index, risk.value
+            )
+        ):
+            return Decision(
+                Action.ALLOW, risk, decision.rule, decision.rule_index, "released by grace"
+            )
+        return decision
+
+    def count(self, risk: Risk, decision: str) -> None:
+        self.services.metrics.statements.labels(risk=risk.value, decision=decision).inc()
+
+    # -- holds ---------------------------------------------------------------------------------
+
+    def request_cancel(self) -> bool:
+        """A cancel request from the client: ends a hold in progress. True if one was held."""
+        if self._cancel is not None and self.holding is not None:
+            self._cancel.set()
+            return True
+        return False
+
+    async def hold(
+        self,
+        decision: Decision,
+        *,
+        sql: str,
+        reasons: tuple[str, ...],
+        statement_hash: str,
+        params: list[object] | None,
+        notify: Callable[[ApprovalRequest], Awaitable[None]],
+    ) -> HoldResult:
+        """Open an approval request, tell the client (`notify`), and wait for its end."""
+        assert decision.rule is not None and decision.rule_index is not None
+        approvals = self.services.approvals
+        request = approvals.open(
+            user=self.user,
+            connection=self.connection.name,
+            session_id=self.id,
+            risk=decision.risk.value,
+            sql=sql,
+            statement_hash=statement_hash,
+            reasons=reasons,
+            rule=decision.rule,
+            params=params,
+        )
+        self.audit(decision.risk, "hold", sql, request_id=request.id, outcome="pending")
+        started = time.monotonic()
+        self.holding = request
+        self._cancel = trio.Event()
+        final: ApprovalRequest | None = None
+        ended_by = "expired"
+        try:
+            await notify(request)
+            with trio.move_on_after(decision.rule.timeout):
+                async with trio.open_nursery() as nursery:
+
+                    async def wait_decision() -> None:
+                        nonlocal final
+                        final = await approvals.wait(request.id)
+                        nursery.cancel_scope.cancel()
+
+                    async def wait_event(event: trio.Event, why: str) -> None:
+                        nonlocal ended_by
+                        await event.wait()
+                        ended_by = why
+                        nursery.cancel_scope.cancel()
+
+                    nursery.start_soon(wait_decision)
+                    nursery.start_soon(wait_event, self.client_gone, "abandoned")
+                    nursery.start_soon(wait_event, self._cancel, "cancelled")
+        finally:
+            self.holding = None
+            self._cancel = None
+            if final is None:
+                reason = {
+                    "expired": f"no decision within {decision.rule.timeout:g}s",
+                    "abandoned": ABANDONED,
+                    "cancelled": "cancelled by the client",
+                }[ended_by]
+                with trio.CancelScope(shield=True):
+                    final = approvals.finish(request.id, ended_by, reason)
+            self.services.metrics.approval_wait.observe(time.monotonic() - started)
+        assert final is not None  # set by the decision, or by finish() above
+        self.services.metrics.holds.labels(status=final.status).inc()
+        status = final.status
+        if status == "approved" and self.client_gone.is_set():
+            status = "abandoned"  # approved too late: nobody is there to run it for
+        if status == "approved":
+            approvals.grant_grace(
+                self.user,
+                self.connection.name,
+                decision.rule_index,
+                decision.rule,
+                decision.risk.value,
+            )
+        else:
+            self.audit(
+                decision.risk,
+                status,
+                sql,
+                request_id=request.id,
+                outcome="blocked",
+                error=final.reason,
+            )
+        self.count(decision.risk, status)
+        return HoldResult(status, final)
+
+    # -- audit ---------------------------------------------------------------------------------
+
+    def audit(
+        self,
+        risk: Risk,
+        decision: str,
+        sql: str,
+        *,
+        request_id: str | None = None,
+        outcome: str = "ok",
+        rows: int | None = None,
+        error: str | None = None,
+        duration_ms: float | None = None,
+    ) -> None:
+        self.services.write_audit(
+            AuditRecord(
+                seq=0,
+                ts=self.services.clock(),
+                user=self.user,
+                connection=self.connection.name,
+                session_id=self.id,
+                risk=risk.value,
+                decision=decision,
+                request_id=request_id,
+                outcome=outcome,
+                rows=rows,
+                error=error,
+                duration_ms=duration_ms,
+                sql=sql,
+            )
+        )

@@ -1,0 +1,143 @@
+"""The Store interface and the records it keeps. Backends: sqlite.py (embedded default).
+
+Everything is synchronous: the gateway calls a store from `trio.to_thread.run_sync` where a
+call may block for long, and directly for the short single-row operations of SQLite.
+Times are UNIX seconds (float). Status changes of approval requests are compare-and-set so
+two gateway workers or replicas can never both decide one request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+REQUEST_STATUSES = ("pending", "approved", "denied", "expired", "abandoned", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    name: str
+    roles: tuple[str, ...]
+    password_hash: str  # "scrypt$n$r$p$salt_b64$hash_b64"
+    totp_secret: str  # encrypted at rest (identity.py owns the encryption)
+    last_totp_step: int = 0  # highest accepted TOTP time step: a code is never accepted twice
+    created_at: float = 0.0
+    disabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshToken:
+    token_hash: str  # sha256 hex of the opaque token; the token itself is never stored
+    user: str
+    device_id: str
+    created_at: float
+    expires_at: float
+    revoked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequest:
+    id: str  # short, human-typable: 6 chars of A-Z2-9 (e.g. "K7Q2XD")
+    status: str  # one of REQUEST_STATUSES
+    user: str
+    connection: str
+    session_id: str
+    risk: str
+    sql: str
+    statement_hash: str  # sha256 hex of what will be forwarded (bytes of the held batch)
+    reasons: tuple[str, ...]
+    created_at: float
+    expires_at: float
+    approval: str  # "self" | "peer"
+    approver_roles: tuple[str, ...] = ()
+    min_approvals: int = 1
+    max_age: float = 0.0
+    params: str | None = None  # bound parameters shown to the approver (JSON text)
+    approvals: tuple[str, ...] = ()  # users who approved so far
+    decided_by: str | None = None
+    decided_at: float | None = None
+    reason: str | None = None  # deny reason, or why it expired/was abandoned
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    seq: int
+    ts: float
+    user: str
+    connection: str
+    session_id: str
+    risk: str
+    # allow | deny | hold | approved | denied | expired | abandoned | cancelled | login...
+    decision: str
+    request_id: str | None
+    outcome: str  # ok | error | ...
+    rows: int | None
+    error: str | None
+    duration_ms: float | None
+    sql: str
+    prev_hash: str = ""
+    hash: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    """What the gateway keeps. Implementations must be safe to call from several threads."""
+
+    def close(self) -> None: ...
+
+    # users and MFA
+    def add_user(self, user: User) -> None:
+        """Raise KeyError if a user of that name exists."""
+
+    def get_user(self, name: str) -> User | None: ...
+    def list_users(self) -> list[User]: ...
+    def set_user_roles(self, name: str, roles: Sequence[str]) -> None: ...
+    def set_user_disabled(self, name: str, disabled: bool) -> None: ...
+    def advance_totp_step(self, name: str, step: int) -> bool:
+        """Atomically set last_totp_step = step if step > last_totp_step; True if it did."""
+
+    def record_mfa_event(self, user: str, kind: str, ts: float) -> None: ...
+    def last_mfa_event(self, user: str) -> float | None: ...
+    def record_auth_failure(self, user: str, ts: float) -> None: ...
+    def auth_failures_since(self, user: str, since: float) -> int: ...
+    def clear_auth_failures(self, user: str) -> None: ...
+    def last_auth_failure(self, user: str) -> float | None:
+        """Time of the user's latest recorded failure (measures the lockout back-off)."""
+
+    # refresh tokens
+    def add_refresh_token(self, token: RefreshToken) -> None: ...
+    def get_refresh_token(self, token_hash: str) -> RefreshToken | None: ...
+    def revoke_refresh_token(self, token_hash: str) -> None: ...
+    def consume_refresh_token(self, token_hash: str) -> RefreshToken | None:
+        """Compare-and-set revoked = false -> true (rotation). Returns the token as it was,
+        or None if it is unknown or was already revoked (someone else used it first)."""
+
+    def revoke_user_tokens(self, user: str) -> None: ...
+
+    # approval requests
+    def create_request(self, request: ApprovalRequest) -> None: ...
+    def get_request(self, request_id: str) -> ApprovalRequest | None: ...
+    def list_requests(
+        self, *, status: str | None = None, limit: int = 200
+    ) -> list[ApprovalRequest]: ...
+    def add_approval(self, request_id: str, approver: str) -> ApprovalRequest | None:
+        """Append approver (once) while the request is pending; None if not pending."""
+
+    def transition_request(
+        self,
+        request_id: str,
+        to_status: str,
+        *,
+        decided_by: str | None = None,
+        reason: str | None = None,
+        ts: float,
+    ) -> ApprovalRequest | None:
+        """Compare-and-set pending -> to_status. Returns the new record, or None if the
+        request was no longer pending (someone else decided it first)."""
+
+    # audit (hash-chained; see iap/audit.py for the chain rule)
+    def append_audit(self, record: AuditRecord) -> AuditRecord:
+        """Assign seq, prev_hash and hash in one transaction and store the row."""
+
+    def iter_audit(self, *, since: float | None = None) -> Iterator[AuditRecord]: ...

@@ -1,0 +1,1 @@
+"""Wire protocols, sans-IO: bytes in, typed messages out. No sockets, no trio, no policy."""

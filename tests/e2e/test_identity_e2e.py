@@ -1,0 +1,184 @@
+"""Login, codes and tokens through the real API, agent CLI and tunnel."""
+
+from __future__ import annotations
+
+import json
+import ssl
+from pathlib import Path
+
+import httpx
+import trio
+
+from tests.helpers import Agent, ConnectedPort, Gateway
+
+
+def api(gateway: Gateway) -> httpx.Client:
+    ca = gateway.running.ca
+    assert ca is not None
+    return httpx.Client(
+        base_url=gateway.running.api_url, verify=ssl.create_default_context(cafile=str(ca))
+    )
+
+
+async def login_json(
+    gateway: Gateway, user: str, code: str, password: str = "correct horse battery"
+) -> httpx.Response:
+    def call() -> httpx.Response:
+        with api(gateway) as http:
+            return http.post(
+                "/v1/login",
+                json={"user": user, "password": password, "code": code, "device_id": "dev1"},
+            )
+
+    return await trio.to_thread.run_sync(call)
+
+
+async def test_replayed_and_wrong_codes_are_refused(gateway: Gateway, tmp_path: Path) -> None:
+    code = gateway.fresh_code("alice")
+    first = await login_json(gateway, "alice", code)
+    assert first.status_code == 200
+    replay = await login_json(gateway, "alice", code)
+    assert replay.status_code == 401
+    assert replay.json()["error"] == "replayed_code"
+    wrong = await login_json(gateway, "alice", "000000" if code != "000000" else "111111")
+    assert wrong.status_code == 401
+    assert wrong.json()["error"] == "bad_code"
+    bad_password = await login_json(gateway, "alice", gateway.fresh_code("alice"), "nope")
+    assert bad_password.status_code == 401
+
+    agent = Agent(tmp_path / "home", gateway)
+    result = await agent.run(
+        "login",
+        "--gateway",
+        gateway.running.api_url,
+        "--user",
+        "alice",
+        "--password-stdin",
+        "--code",
+        code,
+        "--ca",
+        str(gateway.running.ca),
+        stdin=b"correct horse battery\n",
+    )
+    assert result.returncode == 1
+    assert "one-time code was already used" in result.stderr.decode()
+
+
+async def tunnel_hello(gateway: Gateway, token: str, connection: str = "pg-main") -> dict[str, str]:
+    ctx = ssl.create_default_context(cafile=str(gateway.running.ca))
+    host, port = gateway.running.tunnel
+    stream = await trio.open_ssl_over_tcp_stream(host, port, ssl_context=ctx)
+    async with stream:
+        hello = {"v": 1, "token": token, "connection": connection}
+        await stream.send_all(json.dumps(hello).encode() + b"\n")
+        data = b""
+        with trio.fail_after(10):
+            while b"\n" not in data:
+                data += await stream.receive_some(4096)
+    answer: dict[str, str] = json.loads(data.split(b"\n")[0])
+    return answer
+
+
+async def test_expired_and_tampered_tokens_are_refused(gateway: Gateway) -> None:
+    response = await login_json(gateway, "alice", gateway.fresh_code("alice"))
+    token = response.json()["access_token"]
+    assert (await tunnel_hello(gateway, token)).get("ok") is True
+    assert (await tunnel_hello(gateway, token, "nope"))["error"] == "unknown_connection"
+
+    header, payload, signature = token.split(".")
+    import base64
+
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["roles"] = ["dba", "admin"]
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    assert (await tunnel_hello(gateway, f"{header}.{forged}.{signature}"))["error"] == (
+        "token_invalid"
+    )
+
+    def whoami(tok: str) -> httpx.Response:
+        with api(gateway) as http:
+            return http.get("/v1/whoami", headers={"Authorization": f"Bearer {tok}"})
+
+    assert (await trio.to_thread.run_sync(whoami, token)).status_code == 200
+    tampered = await trio.to_thread.run_sync(whoami, f"{header}.{forged}.{signature}")
+    assert tampered.status_code == 401
+
+    gateway.clock.advance(11 * 60)  # past the 10-minute access token
+    assert (await tunnel_hello(gateway, token))["error"] == "token_expired"
+    expired = await trio.to_thread.run_sync(whoami, token)
+    assert expired.status_code == 401
+    assert expired.json()["error"] == "token_expired"
+
+
+async def test_agent_errors_are_one_line_with_contract_exit_codes(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    agent = Agent(tmp_path / "nobody", gateway)
+    result = await agent.run("requests")
+    assert result.returncode == 4
+    assert "iap login" in result.stderr.decode()
+    assert "Traceback" not in result.stderr.decode()
+
+    await agent.login("alice")
+    missing = await agent.run("connect", "no-such-connection")
+    assert missing.returncode == 1
+    assert "no-such-connection" in missing.stderr.decode()
+
+    unreachable = await agent.run(
+        "login",
+        "--gateway",
+        "https://127.0.0.1:1",
+        "--user",
+        "alice",
+        "--password-stdin",
+        "--code",
+        "123456",
+        stdin=b"pw\n",
+    )
+    assert unreachable.returncode == 3
+    assert "cannot reach the gateway" in unreachable.stderr.decode()
+
+
+async def test_approval_needs_a_fresh_code_rfc9470_and_requests_json_lists_it(
+    gateway: Gateway, alice: Agent, port: ConnectedPort, database: str
+) -> None:
+    """Approving without a fresh MFA event gets 401 insufficient_user_authentication with
+    max_age; a step-up code then makes the same approval pass."""
+    from tests.e2e.test_psql import start_psql
+
+    psql = await start_psql(port, database)
+    await psql.send("DROP TABLE victim;")
+    request_id = (await psql.err.wait_for(r"iap approve ([A-Z2-9]{6})")).group(1)
+
+    listing = await alice.run("requests", "--json")
+    assert listing.returncode == 0, listing.stderr.decode()
+    rows = json.loads(listing.stdout)
+    assert [(r["id"], r["status"], r["user"], r["connection"], r["risk"]) for r in rows] == [
+        (request_id, "pending", "alice", "pg-main", "destructive")
+    ]
+    assert rows[0]["sql"] == "DROP TABLE victim;" and rows[0]["created_at"] > 0
+
+    token = (await alice.run("token", check=True)).stdout.decode().strip()
+
+    def post(path: str, tok: str, body: dict[str, str] | None = None) -> httpx.Response:
+        with api(gateway) as http:
+            return http.post(path, json=body or {}, headers={"Authorization": f"Bearer {tok}"})
+
+    stale = await trio.to_thread.run_sync(post, f"/v1/requests/{request_id}/approve", token)
+    assert stale.status_code == 401
+    challenge = stale.headers["www-authenticate"]
+    assert 'error="insufficient_user_authentication"' in challenge
+    assert "max_age=0" in challenge
+
+    wrong = await trio.to_thread.run_sync(post, "/v1/stepup", token, {"code": "12345x"})
+    assert wrong.status_code == 401
+    step = await trio.to_thread.run_sync(
+        post, "/v1/stepup", token, {"code": gateway.fresh_code("alice")}
+    )
+    assert step.status_code == 200, step.text
+    fresh = step.json()["access_token"]
+    ok = await trio.to_thread.run_sync(post, f"/v1/requests/{request_id}/approve", fresh)
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["status"] == "approved"
+    await psql.out.wait_for("DROP TABLE")
+    assert await psql.close() == 0
