@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import sys
 import time
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import pyotp
 import trio
+
+from iap.config import GatewayConfig
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"
@@ -51,6 +54,7 @@ def _start_postgres(data: Path) -> tuple[object, str]:
     import psycopg
 
     print("starting an embedded PostgreSQL ...", file=sys.stderr)
+    _forget_dead_handles(data / "pg")
     server = pgserver.get_server(data / "pg", cleanup_mode="stop")  # type: ignore[attr-defined]
     uri: str = server.get_uri()
     socket_dir = uri.split("host=", 1)[1].split("&", 1)[0]
@@ -60,6 +64,27 @@ def _start_postgres(data: Path) -> tuple[object, str]:
             with psycopg.connect(f"host={socket_dir} user=postgres dbname={DATABASE}") as shop:
                 shop.execute(SCHEMA.encode())
     return server, socket_dir
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """pgserver stops its server when the last process using it exits, counting the PIDs it
+    recorded; a demo that was killed leaves its PID behind and the server would run forever."""
+    path = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    path.write_text(json.dumps([p for p in pids if isinstance(p, int) and alive(p)]))
 
 
 def _write_config(data: Path, socket_dir: str) -> Path:
@@ -122,8 +147,7 @@ def run_demo(data: Path, port: int) -> None:
                 )
             )
             assert running.ca is not None
-            # The previous step of the code: `iap approve --code` can use the current one.
-            code = pyotp.TOTP(secret).at(time.time() - 30)
+            code = await _unspent_code(config, secret)
             await trio.to_thread.run_sync(
                 login, running.api_url, DEMO_USER, DEMO_PASSWORD, code, running.ca
             )
@@ -136,14 +160,39 @@ def run_demo(data: Path, port: int) -> None:
                 print_ready("postgres", DEMO_USER, DATABASE, "demo-pg")(bound)
                 _instructions(data, bound)
 
-            await serve(tunnel, port, ready)
+            nursery.start_soon(serve, tunnel, port, ready)
+            with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for _ in signals:
+                    print("\nstopping the demo ...", file=sys.stderr)
+                    nursery.cancel_scope.cancel()
+                    break
 
     try:
         trio.run(main)
-    except KeyboardInterrupt:
-        print("\nstopping the demo ...", file=sys.stderr)
     finally:
         server.cleanup()  # type: ignore[attr-defined]
+        print("demo stopped", file=sys.stderr)
+
+
+async def _unspent_code(config: GatewayConfig, secret: str) -> str:
+    """A code for the first TOTP step the gateway has not accepted yet (so the demo can be
+    restarted at once, and `iap approve --code` still finds a later step free)."""
+    from iap.gateway import open_store
+
+    totp = pyotp.TOTP(secret)
+    while True:
+        store = open_store(config)
+        try:
+            user = store.get_user(DEMO_USER)
+            last = user.last_totp_step if user else 0
+        finally:
+            store.close()
+        step = int(time.time()) // 30
+        for candidate in (step - 1, step):
+            if candidate > last:
+                return totp.at(candidate * 30)
+        print("waiting for the next one-time code step ...", file=sys.stderr)
+        await trio.sleep(30 - time.time() % 30 + 0.5)
 
 
 def _instructions(data: Path, port: int) -> None:
