@@ -187,7 +187,8 @@ class GatewayConfig(_Model):
 
 
 def load_config(path: str | os.PathLike[str]) -> GatewayConfig:
-    """Read and validate a gateway TOML file; relative paths are resolved against its folder."""
+    """Read and validate a gateway TOML file. Relative paths in it (data_dir, tls cert/key,
+    password_file) are resolved against the file's folder, not the working directory."""
     p = Path(path)
     try:
         raw = tomllib.loads(p.read_text())
@@ -196,9 +197,17 @@ def load_config(path: str | os.PathLike[str]) -> GatewayConfig:
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise ConfigError(f"cannot read config {p}: {e}") from e
     base = p.resolve().parent
-    gw = raw.setdefault("gateway", {})
-    if "data_dir" in gw and not Path(gw["data_dir"]).is_absolute():
-        gw["data_dir"] = str(base / gw["data_dir"])
+
+    def resolve(section: object, key: str) -> None:
+        value = section.get(key) if isinstance(section, dict) else None
+        if isinstance(section, dict) and isinstance(value, str) and not Path(value).is_absolute():
+            section[key] = str(base / value)
+
+    resolve(raw.setdefault("gateway", {}), "data_dir")
+    resolve(raw.get("tls"), "cert")
+    resolve(raw.get("tls"), "key")
+    for connection in raw.get("connections", []):
+        resolve(connection, "password_file")
     try:
         return GatewayConfig.model_validate(raw)
     except ValueError as e:

@@ -24,6 +24,7 @@ from iap.services import Services
 from iap.store.base import ApprovalRequest, AuditRecord
 
 ABANDONED = "the client disconnected while the statement was held"
+GRACE = "released by grace: an earlier approval under the same rule covers it"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +104,13 @@ class Session:
                 self.user, self.connection.name, decision.rule_index, risk.value
             )
         ):
-            return Decision(
-                Action.ALLOW, risk, decision.rule, decision.rule_index, "released by grace"
-            )
+            return Decision(Action.ALLOW, risk, decision.rule, decision.rule_index, GRACE)
         return decision
+
+    @staticmethod
+    def label(decision: Decision) -> str:
+        """How the audit log and metrics name an allow: `grace` when a grace window let it."""
+        return "grace" if decision.reason == GRACE else decision.action.value
 
     def count(self, risk: Risk, decision: str) -> None:
         self.services.metrics.statements.labels(risk=risk.value, decision=decision).inc()

@@ -31,9 +31,9 @@ from iap.config import ConnectionConfig, split_address
 from iap.policy import Action, Decision
 from iap.services import Services
 from iap.session import Session
-from protocols.errors import ProtocolError
+from protocols.errors import ProtocolError, RemoteProtocolError
 from protocols.postgres import messages as pgm
-from protocols.postgres.auth import ClientAuthenticator
+from protocols.postgres.auth import AuthenticationFailed, ClientAuthenticator
 from protocols.postgres.connection import CLOSED, NEED_DATA, Connection, Role
 from protocols.postgres.framing import (
     command_rows,
@@ -46,6 +46,7 @@ log = logging.getLogger("iap.postgres")
 
 RECV_SIZE = 65536
 STARTUP_TIMEOUT = 30.0
+LOGIN_TIMEOUT = 30.0  # reaching and logging in to the backend
 MAX_BATCH_BYTES = 64 * 1024 * 1024
 CLIENT_QUEUE = 64  # chunks read ahead from the client while a statement is held
 
@@ -426,8 +427,9 @@ class PostgresSession:
         """Forward, hold or refuse one unit. True if it was forwarded."""
         session = self.session
         if decision.action is Action.ALLOW:
-            session.count(decision.risk, "allow")
-            await self._forward(frames, _Unit(sql, decision.risk, "allow"), ready_expected)
+            label = session.label(decision)
+            session.count(decision.risk, label)
+            await self._forward(frames, _Unit(sql, decision.risk, label), ready_expected)
             return True
         if decision.action is Action.DENY:
             session.count(decision.risk, "deny")
@@ -630,7 +632,10 @@ async def _login_backend(
         ):
             continue
         else:
-            reply = auth.respond(msg)
+            try:
+                reply = auth.respond(msg)
+            except AuthenticationFailed as e:  # no password configured, bad SCRAM proof, GSS...
+                raise StartupRefused("28000", f"iap could not log in to the database: {e}") from e
             if reply is not None:
                 await backend.send_all(conn.send(reply))
 
@@ -696,14 +701,25 @@ async def serve(
     try:
         passed = _check_startup(first, connection)
         try:
-            backend = await open_backend(connection)
-        except OSError as e:
-            log.warning("backend unreachable connection=%s: %s", connection.name, e)
+            with trio.fail_after(LOGIN_TIMEOUT):
+                backend = await open_backend(connection)
+        except (OSError, trio.TooSlowError) as e:
+            log.warning("backend unreachable connection=%s: %r", connection.name, e)
             raise StartupRefused(
                 "08006", f"iap could not reach the database of connection {connection.name}"
             ) from e
         async with backend:
-            statuses, key, ready = await _login_backend(backend, connection, passed)
+            try:
+                with trio.fail_after(LOGIN_TIMEOUT):
+                    statuses, key, ready = await _login_backend(backend, connection, passed)
+            except trio.TooSlowError:
+                raise StartupRefused(
+                    "08006", f"the database did not finish the login within {LOGIN_TIMEOUT:g}s"
+                ) from None
+            except RemoteProtocolError as e:
+                raise StartupRefused(
+                    "08P01", f"the database spoke an unexpected protocol: {e}"
+                ) from e
             pg = PostgresSession(session, client, backend, conn)
             out: list[bytes] = []
             negotiation = conn.protocol_negotiation()

@@ -1,0 +1,155 @@
+"""Policy rules end to end: four eyes, expiry, deny, grace, and what the agent shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import trio
+
+from tests.e2e.test_psql import start_psql
+from tests.helpers import Agent, ConnectedPort, Gateway, PgServer
+
+RULES = """
+[[rules]]
+users = ["carol"]
+risks = ["ddl"]
+action = "hold"
+approval = "self"
+grace = "1m"
+
+[[rules]]
+risks = ["destructive"]
+action = "hold"
+approval = "peer"
+approver_roles = ["dba"]
+min_approvals = 2
+timeout = "2m"
+
+[[rules]]
+risks = ["ddl"]
+action = "hold"
+timeout = "2s"
+
+[[rules]]
+risks = ["admin"]
+action = "deny"
+"""
+
+
+@pytest.fixture
+def config_extra() -> str:
+    return RULES
+
+
+async def agent_for(gateway: Gateway, tmp_path: Path, user: str, *roles: str) -> Agent:
+    gateway.add_user(user, *roles)
+    agent = Agent(tmp_path / f"{user}-home", gateway)
+    await agent.login(user)
+    return agent
+
+
+async def test_four_eyes_needs_two_reviewers_and_never_the_requester(
+    gateway: Gateway,
+    alice: Agent,
+    port: ConnectedPort,
+    database: str,
+    pg_server: PgServer,
+    tmp_path: Path,
+) -> None:
+    bob = Agent(tmp_path / "bob-home", gateway)
+    await bob.login("bob")
+    dave = await agent_for(gateway, tmp_path, "dave", "dba")
+    erin = await agent_for(gateway, tmp_path, "erin", "dev")
+
+    psql = await start_psql(port, database)
+    await psql.send("DELETE FROM items;")
+    request_id = (await psql.err.wait_for(r"iap approve ([A-Z2-9]{6})")).group(1)
+    assert "by a reviewer with role dba" in psql.err.text
+
+    own = await alice.run("approve", request_id, "--code", gateway.fresh_code("alice"))
+    assert own.returncode == 1
+    assert "four eyes" in own.stderr.decode()
+    not_reviewer = await erin.run("approve", request_id, "--code", gateway.fresh_code("erin"))
+    assert not_reviewer.returncode == 1
+
+    first = await bob.run("approve", request_id, "--code", gateway.fresh_code("bob"))
+    assert first.returncode == 0, first.stderr.decode()
+    assert first.stdout.decode().strip() == "1 of 2 approvals"
+    assert gateway.services.store.get_request(request_id).status == "pending"
+    assert pg_server.execute("SELECT count(*) FROM items", database) == [(3,)]
+
+    listing = await dave.run("requests")
+    assert request_id in listing.stdout.decode()
+    second = await dave.run("approve", request_id, "--code", gateway.fresh_code("dave"))
+    assert second.returncode == 0, second.stderr.decode()
+    assert second.stdout.decode().strip() == "released"
+    await psql.out.wait_for("DELETE 3")
+    assert await psql.close() == 0
+    assert pg_server.execute("SELECT count(*) FROM items", database) == [(0,)]
+
+    # The agent that opened the port showed the hold and its release as they happened.
+    with trio.fail_after(10):
+        while b"approved" not in port.stderr:
+            await trio.sleep(0.05)
+    shown = port.stderr.decode()
+    assert f"approve with: iap approve {request_id}" in shown
+    assert "statement held (destructive)" in shown
+
+
+async def test_hold_expires_with_42501_and_nothing_runs(
+    gateway: Gateway, port: ConnectedPort, database: str, pg_server: PgServer
+) -> None:
+    psql = await start_psql(port, database)
+    await psql.send("ALTER TABLE items ADD COLUMN extra int;")
+    request_id = (await psql.err.wait_for(r"iap approve ([A-Z2-9]{6})")).group(1)
+    await psql.err.wait_for(r"42501: iap: request \w+ expired", timeout=15)
+    await psql.send("SELECT 'usable' AS x;")
+    await psql.out.wait_for("usable")
+    assert await psql.close() == 0
+    assert gateway.services.store.get_request(request_id).status == "expired"
+    columns = pg_server.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items'", database
+    )
+    assert columns == [(2,)]
+
+
+async def test_deny_rule_refuses_at_once_and_session_stays_usable(
+    gateway: Gateway, port: ConnectedPort, database: str
+) -> None:
+    psql = await start_psql(port, database)
+    await psql.send("GRANT SELECT ON items TO PUBLIC;")
+    await psql.err.wait_for(r"42501: iap: .*rule")
+    await psql.send("SELECT 'after deny' AS x;")
+    await psql.out.wait_for("after deny")
+    assert await psql.close() == 0
+    assert gateway.services.store.list_requests() == []
+    decisions = [r.decision for r in gateway.services.store.iter_audit() if r.risk == "admin"]
+    assert decisions == ["deny"]
+
+
+async def test_grace_releases_later_statements_of_the_same_class_once_approved(
+    gateway: Gateway, database: str, pg_server: PgServer, tmp_path: Path
+) -> None:
+    carol = await agent_for(gateway, tmp_path, "carol", "dev")
+    async with carol.connect() as carol_port:
+        psql = await start_psql(carol_port, database)
+        await psql.send("CREATE TABLE graced_one (id int);")
+        request_id = (await psql.err.wait_for(r"iap approve ([A-Z2-9]{6})")).group(1)
+        approved = await carol.run("approve", request_id, "--code", gateway.fresh_code("carol"))
+        assert approved.returncode == 0, approved.stderr.decode()
+        await psql.out.wait_for("CREATE TABLE")
+        await psql.send("CREATE TABLE graced_two (id int);")  # same rule, same class: no hold
+        await psql.out.wait_for("CREATE TABLE")
+        await psql.send("DROP TABLE graced_two;")  # higher class: held again
+        held = (await psql.err.wait_for(r"iap approve ([A-Z2-9]{6})")).group(1)
+        denied = await carol.run("deny", held)
+        assert denied.returncode == 0, denied.stderr.decode()
+        await psql.err.wait_for("42501")
+        assert await psql.close() == 0
+    graced = [r for r in gateway.services.store.iter_audit() if "graced_two" in r.sql]
+    assert next((r.decision, r.request_id) for r in graced) == ("grace", None)
+    tables = pg_server.execute(
+        "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'graced_%'", database
+    )
+    assert tables == [(2,)]

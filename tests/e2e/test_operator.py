@@ -1,0 +1,258 @@
+"""The operator's view, with the real `iap` CLI: users, `gateway run`, probes, metrics, audit.
+
+The gateway runs here as `iap gateway run` in a subprocess (real clock, real signals).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import sqlite3
+import ssl
+import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pyotp
+import pytest
+import trio
+
+from tests.helpers import IAP, PgServer
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def gateway_config(tmp_path: Path, pg_server: PgServer, database: str) -> Path:
+    api, tunnel = free_port(), free_port()
+    path = tmp_path / "gateway.toml"
+    path.write_text(
+        f"""
+[gateway]
+data_dir = "data"
+api = "127.0.0.1:{api}"
+public_url = "https://localhost:{api}"
+tunnel = "127.0.0.1:{tunnel}"
+
+[[connections]]
+name = "pg-main"
+address = "{pg_server.address}"
+database = "{database}"
+user = "postgres"
+"""
+    )
+    return path
+
+
+async def iap(
+    *args: str, stdin: bytes = b"", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return await trio.run_process(
+        [*IAP, *args],
+        stdin=stdin,
+        capture_stdout=True,
+        capture_stderr=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
+async def add_user(config: Path, name: str, *roles: str) -> str:
+    role_args = [a for r in roles for a in ("--role", r)]
+    result = await iap(
+        "admin",
+        "user",
+        "add",
+        name,
+        *role_args,
+        "--config",
+        str(config),
+        "--password-stdin",
+        stdin=b"correct horse battery\n",
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    uri = next(
+        line for line in result.stdout.decode().splitlines() if line.startswith("otpauth://totp/")
+    )
+    return parse_qs(urlsplit(uri).query)["secret"][0]
+
+
+def api_url(config: Path) -> str:
+    return "https://" + re.search(r'api = "([^"]+)"', config.read_text()).group(1)  # type: ignore[union-attr]
+
+
+def ca_file(config: Path) -> Path:
+    return config.parent / "data" / "tls" / "ca.pem"
+
+
+@asynccontextmanager
+async def gateway_process(config: Path) -> AsyncIterator[trio.Process]:
+    process = await trio.lowlevel.open_process(
+        [*IAP, "gateway", "run", "--config", str(config)],
+        stderr=subprocess.PIPE,
+    )
+    try:
+        url = api_url(config)
+        with trio.fail_after(30):
+            while True:
+                try:
+                    ctx = ssl.create_default_context(cafile=str(ca_file(config)))
+                    with httpx.Client(verify=ctx) as http:
+                        if (
+                            await trio.to_thread.run_sync(http.get, url + "/readyz")
+                        ).status_code == 200:
+                            break
+                except (httpx.HTTPError, OSError, ssl.SSLError):
+                    pass
+                assert process.poll() is None, "iap gateway run exited during start-up"
+                await trio.sleep(0.2)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)  # as an operator or systemd stops it
+            with trio.move_on_after(15):
+                await process.wait()
+        if process.poll() is None:
+            process.kill()
+        await process.wait()
+
+
+async def test_gateway_run_probes_metrics_and_clean_stop(gateway_config: Path) -> None:
+    await add_user(gateway_config, "alice", "dev")
+    duplicate = await iap(
+        "admin",
+        "user",
+        "add",
+        "alice",
+        "--config",
+        str(gateway_config),
+        "--password-stdin",
+        stdin=b"another password\n",
+    )
+    assert duplicate.returncode == 1
+    assert "alice" in duplicate.stderr.decode() and "Traceback" not in duplicate.stderr.decode()
+
+    async with gateway_process(gateway_config) as process:
+        ctx = ssl.create_default_context(cafile=str(ca_file(gateway_config)))
+        with httpx.Client(base_url=api_url(gateway_config), verify=ctx) as http:
+            assert http.get("/healthz").json() == {"status": "ok"}
+            metrics = http.get("/metrics").text
+            for name in (
+                "iap_connections_open",
+                "iap_statements_total",
+                "iap_approval_wait_seconds",
+                "iap_mfa_failures_total",
+            ):
+                assert name in metrics
+            assert http.get("/v1/requests").status_code == 401
+            assert "paths" in http.get("/v1/openapi.json").json()
+        process.send_signal(signal.SIGINT)
+        with trio.fail_after(15):
+            code = await process.wait()
+        assert code == 0
+        assert process.stderr is not None
+        log = (await process.stderr.receive_some(1 << 20)).decode()
+        assert "gateway ready" in log and "gateway stopped" in log
+
+
+async def test_connect_survives_a_gateway_restart_and_audit_is_verifiable(
+    gateway_config: Path, tmp_path: Path, database: str
+) -> None:
+    secret = await add_user(gateway_config, "alice", "dev")
+    home = {"IAP_HOME": str(tmp_path / "home")}
+    async with gateway_process(gateway_config):
+        login = await iap(
+            "login",
+            "--gateway",
+            api_url(gateway_config),
+            "--user",
+            "alice",
+            "--password-stdin",
+            "--code",
+            pyotp.TOTP(secret).now(),
+            "--ca",
+            str(ca_file(gateway_config)),
+            stdin=b"correct horse battery\n",
+            env=home,
+        )
+        assert login.returncode == 0, login.stderr.decode()
+        connect = await trio.lowlevel.open_process(
+            [*IAP, "connect", "pg-main"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **home},
+        )
+        try:
+            assert connect.stdout is not None
+            with trio.fail_after(20):
+                line = (await connect.stdout.receive_some(4096)).decode()
+            port = int(re.search(r"127\.0\.0\.1:(\d+)/", line).group(1))  # type: ignore[union-attr]
+
+            async def select(value: str) -> str:
+                result = await trio.run_process(
+                    [
+                        "psql",
+                        "-X",
+                        "-At",
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        str(port),
+                        "-U",
+                        "x",
+                        "-d",
+                        database,
+                        "-c",
+                        f"SELECT '{value}'",
+                    ],
+                    capture_stdout=True,
+                    capture_stderr=True,
+                    check=False,
+                )
+                assert result.returncode == 0, result.stderr.decode()
+                return result.stdout.decode().strip()
+
+            assert await select("before restart") == "before restart"
+        except BaseException:
+            connect.kill()
+            raise
+    try:
+        async with gateway_process(gateway_config):
+            assert await select("after restart") == "after restart"
+    finally:
+        connect.kill()
+        await connect.wait()
+
+    audit = await iap("audit", "--json", "--config", str(gateway_config))
+    assert audit.returncode == 0, audit.stderr.decode()
+    rows = [json.loads(line) for line in audit.stdout.decode().splitlines()]
+    selects = [r for r in rows if "restart" in r["sql"]]
+    assert [
+        (r["user"], r["connection"], r["risk"], r["decision"], r["outcome"], r["rows"])
+        for r in selects
+    ] == [("alice", "pg-main", "read", "allow", "ok", 1)] * 2
+    assert {"seq", "ts", "request_id", "error", "duration_ms"} <= set(selects[0])
+
+    verify = await iap("audit", "verify", "--config", str(gateway_config))
+    assert verify.returncode == 0, verify.stderr.decode()
+    assert "intact" in verify.stdout.decode()
+    db = sqlite3.connect(gateway_config.parent / "data" / "iap.db")
+    with db:
+        db.execute("UPDATE audit SET sql = 'SELECT 1' WHERE seq = ?", (selects[0]["seq"],))
+    db.close()
+    broken = await iap("audit", "verify", "--config", str(gateway_config))
+    assert broken.returncode == 1
+    assert f"seq {selects[0]['seq']}" in broken.stderr.decode()
