@@ -14,6 +14,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import httpx
 import trio
@@ -40,9 +41,12 @@ class Tunnel:
     async def _open(self) -> tuple[trio.SSLStream[trio.SocketStream], str, bytes]:
         delay = 0.25
         last: Exception | None = None
+        refresh = False
         for _ in range(CONNECT_ATTEMPTS):
             try:
-                token = await trio.to_thread.run_sync(self.client.access_token)
+                token = await trio.to_thread.run_sync(
+                    partial(self.client.access_token, force_refresh=refresh)
+                )
                 stream = await trio.open_ssl_over_tcp_stream(
                     self.host, self.port, ssl_context=self.ssl_context, https_compatible=True
                 )
@@ -53,6 +57,10 @@ class Tunnel:
                 answer = json.loads(line)
                 if "challenge" in answer:
                     raise AgentError("the gateway asks for a device proof this agent cannot give")
+                if answer.get("error") == "token_expired" and not refresh:
+                    await stream.aclose()
+                    refresh = True  # our clock and the gateway's disagree: refresh, try again
+                    continue
                 if not answer.get("ok"):
                     raise AgentError(f"gateway refused the tunnel: {answer.get('message')}")
                 return stream, str(answer["session"]), rest

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import configparser
 import json
 import ssl
 from pathlib import Path
 
 import httpx
+import pytest
 import trio
 
 from tests.helpers import Agent, ConnectedPort, Gateway
@@ -182,3 +184,66 @@ async def test_approval_needs_a_fresh_code_rfc9470_and_requests_json_lists_it(
     assert ok.json()["status"] == "approved"
     await psql.out.wait_for("DROP TABLE")
     assert await psql.close() == 0
+
+
+async def test_agent_refreshes_an_expired_access_token_silently(
+    gateway: Gateway, alice: Agent, database: str
+) -> None:
+    """Past the access token's 10 minutes the agent refreshes (device-bound refresh token)
+    for API calls and for new tunnels alike: no password, no code."""
+    before = json.loads((alice.home / "agent.json").read_text())["access_token"]
+    gateway.clock.advance(11 * 60)
+    listing = await alice.run("requests", "--json")
+    assert listing.returncode == 0, listing.stderr.decode()
+    after = json.loads((alice.home / "agent.json").read_text())["access_token"]
+    assert after != before
+
+    async with alice.connect() as port:
+        gateway.clock.advance(11 * 60)  # expired again, after connect's own check: the
+        # tunnel's hello is refused as expired and the agent must refresh on its own
+        result = await trio.run_process(
+            [
+                "psql",
+                "-X",
+                "-At",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port.port),
+                "-U",
+                "x",
+                "-d",
+                database,
+                "-c",
+                "SELECT 'tunnel after refresh'",
+            ],
+            capture_stdout=True,
+            capture_stderr=True,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr.decode() + port.stderr.decode()
+    assert result.stdout.decode().strip() == "tunnel after refresh"
+
+
+async def test_keyring_keeps_the_tokens_out_of_the_state_file(
+    gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IAP_KEYRING=1: tokens go to the OS keyring (here keyrings.alt's file backend, a real
+    keyring implementation), keyed per IAP_HOME so two homes never collide."""
+    monkeypatch.setenv("IAP_KEYRING", "1")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    first, second = Agent(tmp_path / "one", gateway), Agent(tmp_path / "two", gateway)
+    await first.login("alice")
+    await second.login("bob")
+    state = json.loads((first.home / "agent.json").read_text())
+    assert state["access_token"] == state["refresh_token"] == ""
+    assert state["keyring"] is True
+    stored = configparser.ConfigParser()
+    stored.read(next((tmp_path / "xdg").rglob("keyring_pass.cfg")))
+    assert len(stored["iap"]) == 2  # one entry per IAP_HOME, gateway and user
+    for agent, user in ((first, "alice"), (second, "bob")):
+        whoami = await agent.run("token")
+        assert whoami.returncode == 0, whoami.stderr.decode()
+        claims = gateway.services.identity.verify_access_token(whoami.stdout.decode().strip())
+        assert claims.sub == user
