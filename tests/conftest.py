@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -43,6 +45,38 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
         yield PgServer(address=socket_dir, host=socket_dir, port=5432)
     finally:
         server.cleanup()
+
+
+@dataclass(frozen=True)
+class MariaDBServer:
+    host: str
+    port: int
+    user: str = "root"
+    password: str = ""
+
+    def connect(self, database: str | None = None, **kwargs: Any) -> Any:
+        import pymysql
+
+        return pymysql.connect(host=self.host, port=self.port, user=self.user,
+                               password=self.password, database=database, autocommit=True,
+                               **kwargs)
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> MariaDBServer:
+    """The machine's MariaDB on 127.0.0.1:3306 (root, no password). Missing: the test is
+    skipped with the reason in the summary, except with CI=true, where that is a failure."""
+    import pymysql
+
+    server = MariaDBServer("127.0.0.1", 3306)
+    try:
+        server.connect().close()
+    except pymysql.MySQLError as e:
+        reason = f"MariaDB is not reachable on 127.0.0.1:3306 ({e})"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}; CI=true requires it")
+        pytest.skip(reason)
+    return server
 
 
 @pytest.fixture(scope="session")

@@ -98,10 +98,14 @@ class Classification:
 
 @dataclass(frozen=True, slots=True)
 class LexState:
-    """How the server will lex the next statement of a session (tracked from ParameterStatus).
+    """How the server will lex the next statement of a session.
 
-    None means unknown, which gets the stricter reading.
+    PostgreSQL: standard_conforming_strings and client_encoding (tracked from ParameterStatus).
+    MySQL/MariaDB: client_encoding is the connection character set and sql_mode the session's
+    sql_mode (comma-separated flags; tracked from the handshake, OK packets and the SET
+    statements the gateway let through). None means unknown, which gets the stricter reading.
     """
 
     standard_conforming_strings: bool | None = True
     client_encoding: str | None = "UTF8"
+    sql_mode: str | None = None
