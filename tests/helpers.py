@@ -7,14 +7,13 @@ threads (they are asyncio-only).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ import trio
 
 from iap.config import GatewayConfig, load_config
 from iap.gateway import Running, run_gateway
+from iap.store.base import AuditRecord
 
 IAP = [sys.executable, "-m", "iap.cli.main"]
 
@@ -281,11 +281,13 @@ class StreamReader:
         return self.data.decode(errors="replace")
 
 
-def audit_rows(gateway: Gateway) -> list[dict[str, object]]:
-    from iap.api.app import audit_json
-
-    return [audit_json(r) for r in gateway.services.store.iter_audit()]
-
-
-def dump(obj: object) -> str:
-    return json.dumps(obj, indent=2, default=str)
+async def audit_records(
+    gateway: Gateway, until: Callable[[list[AuditRecord]], bool], timeout: float = 5.0
+) -> list[AuditRecord]:
+    """The audit log once `until` holds for it (rows are written in batches of ~50 ms)."""
+    with trio.fail_after(timeout):
+        while True:
+            records = list(gateway.services.store.iter_audit())
+            if until(records):
+                return records
+            await trio.sleep(0.02)

@@ -464,39 +464,50 @@ class SQLiteStore:
     # audit
 
     def append_audit(self, record: AuditRecord) -> AuditRecord:
+        return self.append_audits([record])[0]
+
+    def append_audits(self, records: Sequence[AuditRecord]) -> list[AuditRecord]:
+        """Chain and store several records in one transaction (the gateway's batches)."""
+        stored: list[AuditRecord] = []
         with self._transaction() as db:
             last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-            chained = replace(
-                record,
-                seq=seq,
-                ts=float(record.ts),
-                duration_ms=None if record.duration_ms is None else float(record.duration_ms),
-                prev_hash=prev_hash,
-            )
-            chained = replace(chained, hash=record_hash(chained, prev_hash))
-            db.execute(
+            for record in records:
+                chained = replace(
+                    record,
+                    seq=seq,
+                    ts=float(record.ts),
+                    duration_ms=None if record.duration_ms is None else float(record.duration_ms),
+                    prev_hash=prev_hash,
+                )
+                chained = replace(chained, hash=record_hash(chained, prev_hash))
+                stored.append(chained)
+                seq, prev_hash = seq + 1, chained.hash
+            db.executemany(
                 f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES ({', '.join('?' * 16)})",
-                (
-                    chained.seq,
-                    chained.ts,
-                    chained.user,
-                    chained.connection,
-                    chained.session_id,
-                    chained.risk,
-                    chained.decision,
-                    chained.request_id,
-                    chained.outcome,
-                    chained.rows,
-                    chained.error,
-                    chained.duration_ms,
-                    chained.sql,
-                    chained.prev_hash,
-                    chained.hash,
-                    _dumps(chained.extra),
-                ),
+                [
+                    (
+                        c.seq,
+                        c.ts,
+                        c.user,
+                        c.connection,
+                        c.session_id,
+                        c.risk,
+                        c.decision,
+                        c.request_id,
+                        c.outcome,
+                        c.rows,
+                        c.error,
+                        c.duration_ms,
+                        c.sql,
+                        c.prev_hash,
+                        c.hash,
+                        _dumps(c.extra),
+                    )
+                    for c in stored
+                ],
             )
-            return chained
+        return stored
 
     def iter_audit(self, *, since: float | None = None) -> Iterator[AuditRecord]:
         """Records in seq order (those with ts >= since, if given), read a page at a time."""

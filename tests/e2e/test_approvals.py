@@ -8,7 +8,7 @@ import pytest
 import trio
 
 from tests.e2e.test_psql import start_psql
-from tests.helpers import Agent, ConnectedPort, Gateway, PgServer
+from tests.helpers import Agent, ConnectedPort, Gateway, PgServer, audit_records
 
 RULES = """
 [[rules]]
@@ -124,8 +124,8 @@ async def test_deny_rule_refuses_at_once_and_session_stays_usable(
     await psql.out.wait_for("after deny")
     assert await psql.close() == 0
     assert gateway.services.store.list_requests() == []
-    decisions = [r.decision for r in gateway.services.store.iter_audit() if r.risk == "admin"]
-    assert decisions == ["deny"]
+    records = await audit_records(gateway, lambda rows: any(r.risk == "admin" for r in rows))
+    assert [r.decision for r in records if r.risk == "admin"] == ["deny"]
 
 
 async def test_grace_releases_later_statements_of_the_same_class_once_approved(
@@ -147,7 +147,10 @@ async def test_grace_releases_later_statements_of_the_same_class_once_approved(
         assert denied.returncode == 0, denied.stderr.decode()
         await psql.err.wait_for("42501")
         assert await psql.close() == 0
-    graced = [r for r in gateway.services.store.iter_audit() if "graced_two" in r.sql]
+    records = await audit_records(
+        gateway, lambda rows: any("graced_two" in r.sql and r.decision == "grace" for r in rows)
+    )
+    graced = [r for r in records if "graced_two" in r.sql]
     assert next((r.decision, r.request_id) for r in graced) == ("grace", None)
     tables = pg_server.execute(
         "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'graced_%'", database
