@@ -57,9 +57,15 @@ class MariaDBServer:
     def connect(self, database: str | None = None, **kwargs: Any) -> Any:
         import pymysql
 
-        return pymysql.connect(host=self.host, port=self.port, user=self.user,
-                               password=self.password, database=database, autocommit=True,
-                               **kwargs)
+        return pymysql.connect(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            database=database,
+            autocommit=True,
+            **kwargs,
+        )
 
 
 @pytest.fixture(scope="session")
