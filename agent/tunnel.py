@@ -10,6 +10,7 @@ sessions this agent opened.
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ import trio
 from agent.client import GatewayClient
 from agent.errors import AgentError
 from agent.output import clock, one_line, say, warn
+from iap.netio import FastStream, connect_tls, serve_tcp
 
 BUFFER = 256 * 1024
 CONNECT_ATTEMPTS = 20  # about 20 s of retries while the gateway restarts
@@ -38,7 +40,7 @@ class Tunnel:
     sessions: set[str] = field(default_factory=set)
     opened: int = 0
 
-    async def _open(self) -> tuple[trio.SSLStream[trio.SocketStream], str, bytes]:
+    async def _open(self) -> tuple[FastStream, str, bytes]:
         delay = 0.25
         last: Exception | None = None
         refresh = False
@@ -47,9 +49,7 @@ class Tunnel:
                 token = await trio.to_thread.run_sync(
                     partial(self.client.access_token, force_refresh=refresh)
                 )
-                stream = await trio.open_ssl_over_tcp_stream(
-                    self.host, self.port, ssl_context=self.ssl_context, https_compatible=True
-                )
+                stream = await connect_tls(self.host, self.port, self.ssl_context)
                 hello = {"v": 1, "token": token, "connection": self.connection}
                 await stream.send_all(json.dumps(hello).encode() + b"\n")
                 with trio.fail_after(HELLO_TIMEOUT):
@@ -64,13 +64,20 @@ class Tunnel:
                 if not answer.get("ok"):
                     raise AgentError(f"gateway refused the tunnel: {answer.get('message')}")
                 return stream, str(answer["session"]), rest
-            except (OSError, trio.BrokenResourceError, trio.TooSlowError, ValueError) as e:
+            except (
+                OSError,
+                ssl.SSLError,
+                trio.BrokenResourceError,
+                trio.TooSlowError,
+                ValueError,
+            ) as e:
                 last = e
                 await trio.sleep(delay)
                 delay = min(delay * 2, 2.0)
         raise AgentError(f"cannot open a tunnel to {self.host}:{self.port}: {last}", 3)
 
-    async def handle(self, local: trio.SocketStream) -> None:
+    async def handle(self, sock: socket.socket) -> None:
+        local = FastStream(sock)
         try:
             try:
                 remote, session, rest = await self._open()
@@ -162,12 +169,10 @@ def watch_events(
 
 
 async def serve(tunnel: Tunnel, port: int, on_ready: Callable[[int], None]) -> None:
-    listeners = await trio.open_tcp_listeners(port, host="127.0.0.1")
-    bound = listeners[0].socket.getsockname()[1]
-    on_ready(bound)
     stopping = False
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(trio.serve_listeners, tunnel.handle, listeners)
+        bound = await nursery.start(serve_tcp, tunnel.handle, "127.0.0.1", port)
+        on_ready(bound)
         try:
             await trio.to_thread.run_sync(
                 watch_events,

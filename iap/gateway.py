@@ -28,6 +28,7 @@ from iap.config import GatewayConfig, split_address
 from iap.events import EventBus
 from iap.identity import Identity
 from iap.metrics import Metrics
+from iap.netio import serve_tcp
 from iap.services import Services
 from iap.store.base import AuditRecord, Store
 from iap.store.sqlite import SQLiteStore
@@ -159,16 +160,9 @@ async def run_gateway(
                 app: Any = build_app(services)  # Starlette is an ASGI app; hypercorn's types differ
                 bound = await nursery.start(partial(hypercorn_serve, app, hc, mode="asgi"))
                 host, port = split_address(config.gateway.tunnel)
-                listeners = await trio.open_ssl_over_tcp_listeners(
-                    port, server_context(files), host=host, https_compatible=True
-                )
-                transport = listeners[0].transport_listener
-                assert isinstance(transport, trio.SocketListener)
-                tunnel_port = transport.socket.getsockname()[1]
+                handler = partial(handle_tunnel, services, server_context(files))
+                tunnel_port = await nursery.start(serve_tcp, handler, host, port)
                 services.tunnel_port = tunnel_port
-                nursery.start_soon(
-                    partial(trio.serve_listeners, partial(handle_tunnel, services), listeners)
-                )
                 services.ready = True
                 api_url = bound[0] if bound else f"https://{config.gateway.api}"
                 log.info(

@@ -9,16 +9,17 @@ by the connection's engine. (The device-proof challenge of a later version is an
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import secrets
 import socket
+import ssl
 
 import trio
 
 from iap.engines import postgres
 from iap.identity import AuthError
+from iap.netio import FastStream
 from iap.services import Services
 
 log = logging.getLogger("iap.tunnel")
@@ -48,34 +49,36 @@ async def read_line(stream: trio.abc.ReceiveStream, limit: int) -> tuple[bytes, 
         buf += data
 
 
-def _set_keepalive(stream: trio.abc.Stream) -> None:
-    transport = getattr(stream, "transport_stream", stream)
-    sock = getattr(transport, "socket", None)
-    if sock is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-
-
-async def handle_tunnel(services: Services, stream: trio.SSLStream[trio.SocketStream]) -> None:
-    peer = "?"
+async def handle_tunnel(services: Services, context: ssl.SSLContext, sock: socket.socket) -> None:
+    """One agent connection: TLS handshake, hello, then the engine (never raises)."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
     try:
-        _set_keepalive(stream)
-        peer = "{}:{}".format(*stream.transport_stream.socket.getpeername()[:2])
+        host, port = sock.getpeername()[:2]
+        peer = f"{host}:{port}"
+    except OSError:
+        peer = "?"
+    stream: FastStream | None = None
+    try:
+        with trio.fail_after(HELLO_TIMEOUT):
+            stream = await FastStream.wrap_tls(sock, context, server_side=True)
         await _serve_tunnel(services, stream, peer)
+    except trio.TooSlowError:
+        log.info("tunnel TLS handshake timeout peer=%s", peer)
+    except (ssl.SSLError, OSError) as e:
+        log.info("tunnel TLS handshake failed peer=%s: %s", peer, e)
     except (trio.BrokenResourceError, trio.ClosedResourceError) as e:
         log.info("tunnel closed peer=%s: %s", peer, e)
     except Exception:
         # One session's failure must never take the gateway (and every other session) down.
         log.exception("tunnel failed peer=%s", peer)
     finally:
-        with trio.move_on_after(1) as scope:
-            scope.shield = True
-            with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
-                await stream.aclose()
+        if stream is not None:
+            await stream.aclose()
+        else:
+            sock.close()
 
 
-async def _serve_tunnel(
-    services: Services, stream: trio.SSLStream[trio.SocketStream], peer: str
-) -> None:
+async def _serve_tunnel(services: Services, stream: FastStream, peer: str) -> None:
     try:
         with trio.fail_after(HELLO_TIMEOUT):
             line, rest = await read_line(stream, HELLO_LIMIT)

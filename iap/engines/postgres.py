@@ -28,6 +28,7 @@ import trio
 
 from iap.classify import Classification, LexState, Risk, classify, classify_setting
 from iap.config import ConnectionConfig, split_address
+from iap.netio import FastStream, connect_tcp, connect_unix
 from iap.policy import Action, Decision
 from iap.services import Services
 from iap.session import Session
@@ -588,14 +589,14 @@ def _check_startup(msg: pgm.StartupMessage, connection: ConnectionConfig) -> dic
     return passed
 
 
-async def open_backend(connection: ConnectionConfig) -> trio.abc.Stream:
+async def open_backend(connection: ConnectionConfig) -> FastStream:
     if connection.is_unix_socket:
         path = connection.address
         if not path.rsplit("/", 1)[-1].startswith(".s.PGSQL."):
             path = path.rstrip("/") + "/.s.PGSQL.5432"
-        return await trio.open_unix_socket(path)
+        return await connect_unix(path)
     host, port = split_address(connection.address)
-    return await trio.open_tcp_stream(host, port)
+    return await connect_tcp(host, port)
 
 
 async def _login_backend(

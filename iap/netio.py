@@ -1,0 +1,207 @@
+"""Fast byte streams for the relays: non-blocking stdlib sockets, TLS done by the ssl module.
+
+trio's SocketStream and SSLStream are general and careful, and cost tens of microseconds of
+Python per call; a relay makes four such calls per statement on each leg. `FastStream`
+drives a plain or `ssl.SSLSocket` directly with `trio.lowlevel.wait_readable/wait_writable`,
+so encryption and copying stay in C. It is a `trio.abc.Stream`: receive and send may run in
+two tasks at once (one each), as the relays do. It never parses what it carries.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+import ssl
+from collections.abc import Awaitable, Callable
+
+import trio
+
+_WOULD_BLOCK = (BlockingIOError, InterruptedError)
+# Out of file descriptors or memory: wait and accept again (as trio.serve_listeners does).
+_ACCEPT_CAPACITY_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS}
+log = logging.getLogger("iap.netio")
+
+
+def _stdlib_socket(sock: trio.socket.SocketType | socket.socket) -> socket.socket:
+    """The stdlib socket under a trio socket (taking over its file descriptor)."""
+    if isinstance(sock, socket.socket):
+        raw = sock
+    else:
+        raw = socket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+    raw.setblocking(False)
+    if raw.family in (socket.AF_INET, socket.AF_INET6):
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return raw
+
+
+class FastStream(trio.abc.Stream):
+    def __init__(self, sock: socket.socket) -> None:
+        self.socket = sock
+        self._closed = False
+
+    @classmethod
+    def adopt(cls, stream: trio.SocketStream) -> FastStream:
+        """Take the socket of a connected trio SocketStream (which must not be used again)."""
+        return cls(_stdlib_socket(stream.socket))
+
+    @classmethod
+    async def wrap_tls(
+        cls,
+        sock: socket.socket,
+        context: ssl.SSLContext,
+        *,
+        server_side: bool,
+        server_hostname: str | None = None,
+    ) -> FastStream:
+        """TLS over a connected non-blocking socket; returns after the handshake."""
+        tls = context.wrap_socket(
+            sock,
+            server_side=server_side,
+            server_hostname=server_hostname,
+            do_handshake_on_connect=False,
+        )
+        stream = cls(tls)
+        try:
+            while True:
+                try:
+                    tls.do_handshake()
+                    return stream
+                except ssl.SSLWantReadError:
+                    await trio.lowlevel.wait_readable(tls)
+                except ssl.SSLWantWriteError:
+                    await trio.lowlevel.wait_writable(tls)
+        except BaseException:
+            tls.close()
+            raise
+
+    @property
+    def peer(self) -> str:
+        try:
+            host, port = self.socket.getpeername()[:2]
+        except OSError:
+            return "?"
+        return f"{host}:{port}"
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes:
+        size = max_bytes or 65536
+        await trio.lowlevel.checkpoint_if_cancelled()
+        waited = False
+        while True:
+            if self._closed:
+                raise trio.ClosedResourceError("the stream was closed")
+            try:
+                data = self.socket.recv(size)
+            except ssl.SSLWantReadError:
+                await trio.lowlevel.wait_readable(self.socket)
+            except ssl.SSLWantWriteError:
+                await trio.lowlevel.wait_writable(self.socket)
+            except _WOULD_BLOCK:
+                await trio.lowlevel.wait_readable(self.socket)
+            except ssl.SSLZeroReturnError:
+                data = b""
+                break
+            except (ssl.SSLError, OSError) as e:
+                if isinstance(e, OSError) and e.errno == errno.EBADF:
+                    raise trio.ClosedResourceError("the stream was closed") from None
+                raise trio.BrokenResourceError(str(e)) from e
+            else:
+                break
+            waited = True
+        if not waited:
+            await trio.lowlevel.cancel_shielded_checkpoint()
+        return data
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        await trio.lowlevel.checkpoint_if_cancelled()
+        view = memoryview(data)
+        waited = False
+        with view:
+            while view:
+                if self._closed:
+                    raise trio.ClosedResourceError("the stream was closed")
+                try:
+                    sent = self.socket.send(view)
+                except ssl.SSLWantWriteError:
+                    await trio.lowlevel.wait_writable(self.socket)
+                except ssl.SSLWantReadError:
+                    await trio.lowlevel.wait_readable(self.socket)
+                except _WOULD_BLOCK:
+                    await trio.lowlevel.wait_writable(self.socket)
+                except (ssl.SSLError, OSError) as e:
+                    raise trio.BrokenResourceError(str(e)) from e
+                else:
+                    view = view[sent:]
+                    continue
+                waited = True
+        if not waited:
+            await trio.lowlevel.cancel_shielded_checkpoint()
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await trio.lowlevel.wait_writable(self.socket)
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            trio.lowlevel.notify_closing(self.socket)
+            self.socket.close()
+        await trio.lowlevel.checkpoint()
+
+
+async def connect_tcp(host: str, port: int) -> FastStream:
+    """A TCP connection (trio's happy eyeballs), handed over to a FastStream."""
+    return FastStream.adopt(await trio.open_tcp_stream(host, port))
+
+
+async def connect_tls(
+    host: str, port: int, context: ssl.SSLContext, server_hostname: str | None = None
+) -> FastStream:
+    """TCP then a TLS handshake, as a client verifying `server_hostname` (default: host)."""
+    tcp = await trio.open_tcp_stream(host, port)
+    return await FastStream.wrap_tls(
+        _stdlib_socket(tcp.socket),
+        context,
+        server_side=False,
+        server_hostname=server_hostname or host,
+    )
+
+
+async def connect_unix(path: str) -> FastStream:
+    stream = await trio.open_unix_socket(path)
+    return FastStream(_stdlib_socket(stream.socket))
+
+
+async def serve_tcp(
+    handler: Callable[[socket.socket], Awaitable[None]],
+    host: str,
+    port: int,
+    *,
+    task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Accept TCP connections and run `handler(stdlib socket)` for each, in its own task;
+    reports the bound port. Running out of file descriptors is waited out, not fatal."""
+    listeners = await trio.open_tcp_listeners(port, host=host)
+    bound: int = listeners[0].socket.getsockname()[1]
+    async with trio.open_nursery() as nursery:
+        for listener in listeners:
+            nursery.start_soon(_accept_loop, listener, handler, nursery)
+        task_status.started(bound)
+
+
+async def _accept_loop(
+    listener: trio.SocketListener,
+    handler: Callable[[socket.socket], Awaitable[None]],
+    nursery: trio.Nursery,
+) -> None:
+    async with listener:
+        while True:
+            try:
+                stream = await listener.accept()
+            except OSError as e:
+                if e.errno not in _ACCEPT_CAPACITY_ERRNOS:
+                    raise
+                log.error("accept: %s; retrying in 100 ms", os.strerror(e.errno or 0))
+                await trio.sleep(0.1)
+                continue
+            nursery.start_soon(handler, _stdlib_socket(stream.socket))
