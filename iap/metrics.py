@@ -30,9 +30,18 @@ class Metrics:
         self.mfa_failures = Counter(
             "iap_mfa_failures_total", "Refused one-time codes", registry=self.registry
         )
+        self._statement_children: dict[tuple[str, str], Counter] = {}
         self.holds = Counter(
             "iap_holds_total", "Held statements by final status", ["status"], registry=self.registry
         )
+
+    def count_statement(self, risk: str, decision: str) -> None:
+        """iap_statements_total{risk,decision} += 1 (label children cached: a hot path)."""
+        child = self._statement_children.get((risk, decision))
+        if child is None:
+            child = self.statements.labels(risk=risk, decision=decision)
+            self._statement_children[(risk, decision)] = child
+        child.inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

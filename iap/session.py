@@ -113,7 +113,7 @@ class Session:
         return "grace" if decision.reason == GRACE else decision.action.value
 
     def count(self, risk: Risk, decision: str) -> None:
-        self.services.metrics.statements.labels(risk=risk.value, decision=decision).inc()
+        self.services.metrics.count_statement(risk.value, decision)
 
     # -- holds ---------------------------------------------------------------------------------
 

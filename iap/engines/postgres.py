@@ -49,7 +49,7 @@ RECV_SIZE = 65536
 STARTUP_TIMEOUT = 30.0
 LOGIN_TIMEOUT = 30.0  # reaching and logging in to the backend
 MAX_BATCH_BYTES = 64 * 1024 * 1024
-CLIENT_QUEUE = 64  # chunks read ahead from the client while a statement is held
+READ_AHEAD_LIMIT = 4 * 1024 * 1024  # bytes read from the client while a statement is held
 
 # Startup parameters that are part of the connection, not settings to classify.
 _CONNECTION_PARAMS = {"user", "database"}
@@ -154,6 +154,7 @@ class PostgresSession:
         self.inflight: deque[_Unit] = deque()
         self.open_unit: _Unit | None = None  # a batch forwarded at Flush, until its Sync
         self.safe_functions = frozenset(session.services.config.policy.safe_functions)
+        self.read_ahead = bytearray()
 
     # -- I/O helpers ---------------------------------------------------------------------------
 
@@ -167,25 +168,42 @@ class PostgresSession:
     # -- relay ---------------------------------------------------------------------------------
 
     async def relay(self) -> None:
-        send, receive = trio.open_memory_channel[bytes | bytearray](CLIENT_QUEUE)
+        """Client messages are read and handled in this task; backend replies in another."""
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._read_client, send)
             nursery.start_soon(self._pump_backend, nursery.cancel_scope)
-            await self._process_client(receive)
+            await self._process_client()
             nursery.cancel_scope.cancel()
 
-    async def _read_client(self, send: trio.MemorySendChannel[bytes | bytearray]) -> None:
-        async with send:
-            try:
-                while True:
-                    data = await self.client.receive_some(RECV_SIZE)
-                    if not data:
-                        break
-                    await send.send(data)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                pass
-            finally:
-                self.session.client_gone.set()
+    async def _receive_client(self) -> bytes | bytearray:
+        """The next bytes from the client (what a hold read ahead first); b"" at its end."""
+        if self.read_ahead:
+            ahead, self.read_ahead = self.read_ahead, bytearray()
+            return ahead
+        if self.session.client_gone.is_set():
+            return b""
+        data: bytes | bytearray
+        try:
+            data = await self.client.receive_some(RECV_SIZE)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            data = b""
+        if not data:
+            self.session.client_gone.set()
+        return data
+
+    async def _read_ahead_while_held(self) -> None:
+        """While a statement is held, keep reading so a client that leaves is noticed at
+        once; what it sends meanwhile waits in `read_ahead`, in order (up to a limit)."""
+        try:
+            while len(self.read_ahead) < READ_AHEAD_LIMIT:
+                data = await self.client.receive_some(RECV_SIZE)
+                if not data:
+                    break
+                self.read_ahead += data
+            else:
+                await trio.sleep_forever()  # full: stop reading, the client waits
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        self.session.client_gone.set()
 
     async def _pump_backend(self, cancel: trio.CancelScope) -> None:
         buf = bytearray()
@@ -262,14 +280,13 @@ class PostgresSession:
 
     # -- client messages -----------------------------------------------------------------------
 
-    async def _process_client(self, receive: trio.MemoryReceiveChannel[bytes | bytearray]) -> None:
+    async def _process_client(self) -> None:
         conn = self.client_conn
         while True:
             msg = conn.next_message()
             if msg is NEED_DATA:
-                try:
-                    data = await receive.receive()
-                except trio.EndOfChannel:
+                data = await self._receive_client()
+                if not data:
                     return
                 conn.receive_data(data)
                 continue
@@ -438,14 +455,17 @@ class PostgresSession:
             await self._refuse("42501", f"iap: {decision.reason}", reasons, ready_expected)
             return False
         statement_hash = hashlib.sha256(b"".join(frames)).hexdigest()
-        result = await session.hold(
-            decision,
-            sql=sql,
-            reasons=reasons,
-            statement_hash=statement_hash,
-            params=params,
-            notify=self._notify_hold,
-        )
+        async with trio.open_nursery() as watch:
+            watch.start_soon(self._read_ahead_while_held)
+            result = await session.hold(
+                decision,
+                sql=sql,
+                reasons=reasons,
+                statement_hash=statement_hash,
+                params=params,
+                notify=self._notify_hold,
+            )
+            watch.cancel_scope.cancel()
         if result.approved:
             await self.to_client(
                 pgm.NoticeResponse.make(
