@@ -1,7 +1,8 @@
-"""The audit trail's hash chain, and the small writer the gateway records decisions through.
+"""The audit trail's hash chain.
 
-Owns: the chain rule (which fields are hashed, how they are serialised, the genesis link),
-its verification, and `AuditLog`, which stamps the time and hands a record to the store.
+Owns: the chain rule (which fields are hashed, how they are serialised, the genesis link)
+and its verification. Sessions queue records (iap/session.py); the gateway's writer task
+hands them to the store in batches.
 Never: stores, edits or deletes records itself (the store assigns seq and hash inside its own
 transaction, calling `record_hash`), and never carries debug logging: the audit trail is not
 the debug log.
@@ -12,10 +13,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 
-from iap.store.base import AuditRecord, Store
+from iap.store.base import AuditRecord
 
 GENESIS_HASH = "0" * 64  # the prev_hash of the first record (seq 1)
 
@@ -59,50 +59,3 @@ def verify_chain(
             return record.seq
         expected_seq, prev = expected_seq + 1, record.hash
     return None
-
-
-class AuditLog:
-    """Writes audit records through a store, stamping each with the injected clock."""
-
-    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
-        self.store = store
-        self.clock = clock
-
-    def write(
-        self,
-        *,
-        user: str,
-        connection: str,
-        session_id: str,
-        risk: str,
-        decision: str,
-        sql: str,
-        request_id: str | None = None,
-        outcome: str = "ok",
-        rows: int | None = None,
-        error: str | None = None,
-        duration_ms: float | None = None,
-        extra: Mapping[str, object] | None = None,
-    ) -> AuditRecord:
-        """Append one record; returns it with its seq, prev_hash and hash."""
-        record = AuditRecord(
-            seq=0,
-            ts=self.clock(),
-            user=user,
-            connection=connection,
-            session_id=session_id,
-            risk=risk,
-            decision=decision,
-            request_id=request_id,
-            outcome=outcome,
-            rows=rows,
-            error=error,
-            duration_ms=duration_ms,
-            sql=sql,
-            extra=dict(extra or {}),
-        )
-        return self.store.append_audit(record)
-
-    def verify(self) -> int | None:
-        """Verify the whole stored chain: the first bad seq, or None when intact."""
-        return verify_chain(self.store.iter_audit())

@@ -226,7 +226,6 @@ class Session:
     ) -> None:
         self.services.write_audit(
             AuditRecord(
-                seq=0,
                 ts=self.services.clock(),
                 user=self.user,
                 connection=self.connection.name,

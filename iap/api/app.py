@@ -25,6 +25,7 @@ from starlette.routing import Route
 from iap.approvals import ApprovalError, Approver, StepUpRequired, request_json
 from iap.identity import ACR_MFA, AuthError, Claims
 from iap.services import Services
+from iap.store.base import AuditRecord
 
 AUDITOR_ROLES = {"admin", "auditor"}
 SSE_HEARTBEAT = 15.0
@@ -284,23 +285,13 @@ def build_app(services: Services) -> Starlette:
 
 
 def _audit_auth(services: Services, user: str, what: str, failure: str | None) -> None:
-    from iap.store.base import AuditRecord
-
     services.write_audit(
         AuditRecord(
-            seq=0,
             ts=services.clock(),
             user=user,
-            connection="",
-            session_id="",
-            risk="",
             decision=what,
-            request_id=None,
             outcome="error" if failure else "ok",
-            rows=None,
             error=failure,
-            duration_ms=None,
-            sql="",
         )
     )
 

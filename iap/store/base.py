@@ -60,22 +60,23 @@ class ApprovalRequest:
     reason: str | None = None  # deny reason, or why it expired/was abandoned
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AuditRecord:
-    seq: int
     ts: float
     user: str
-    connection: str
-    session_id: str
-    risk: str
-    # allow | deny | hold | approved | denied | expired | abandoned | cancelled | login...
+    # allow | grace | deny | hold | approved | denied | expired | abandoned | cancelled |
+    # login | stepup
     decision: str
-    request_id: str | None
-    outcome: str  # ok | error | ...
-    rows: int | None
-    error: str | None
-    duration_ms: float | None
-    sql: str
+    seq: int = 0  # assigned by the store
+    connection: str = ""
+    session_id: str = ""
+    risk: str = ""
+    request_id: str | None = None
+    outcome: str = "ok"  # ok | error | blocked | pending
+    rows: int | None = None
+    error: str | None = None
+    duration_ms: float | None = None
+    sql: str = ""
     prev_hash: str = ""
     hash: str = ""
     extra: dict[str, object] = field(default_factory=dict)
