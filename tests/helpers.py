@@ -227,25 +227,28 @@ class ConnectedPort:
         return f"host=127.0.0.1 port={self.port} user={user} dbname={database} sslmode=disable"
 
 
+def psql_command(port: int, database: str, *args: str) -> list[str]:
+    """psql on a local port (the agent's), ignoring ~/.psqlrc; any user name will do."""
+    return ["psql", "-X", "-h", "127.0.0.1", "-p", str(port), "-U", "anyone", "-d", database, *args]
+
+
+async def run_psql(
+    port: int, database: str, *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess[bytes]:
+    with trio.fail_after(timeout):
+        return await trio.run_process(
+            psql_command(port, database, *args),
+            capture_stdout=True,
+            capture_stderr=True,
+            check=False,
+        )
+
+
 async def open_psql(port: int, database: str, args: Sequence[str] = ()) -> trio.Process:
     """An interactive psql on the agent's port, reading commands from a pipe."""
     env = {**os.environ, "PGCONNECT_TIMEOUT": "10", "PGAPPNAME": "psql-test"}
     return await trio.lowlevel.open_process(
-        [
-            "psql",
-            "-X",
-            "-v",
-            "ON_ERROR_STOP=0",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-U",
-            "anyone",
-            "-d",
-            database,
-            *args,
-        ],
+        psql_command(port, database, "-v", "ON_ERROR_STOP=0", *args),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

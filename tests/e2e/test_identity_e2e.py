@@ -11,7 +11,7 @@ import httpx
 import pytest
 import trio
 
-from tests.helpers import Agent, ConnectedPort, Gateway
+from tests.helpers import Agent, ConnectedPort, Gateway, run_psql
 
 
 def api(gateway: Gateway) -> httpx.Client:
@@ -201,26 +201,7 @@ async def test_agent_refreshes_an_expired_access_token_silently(
     async with alice.connect() as port:
         gateway.clock.advance(11 * 60)  # expired again, after connect's own check: the
         # tunnel's hello is refused as expired and the agent must refresh on its own
-        result = await trio.run_process(
-            [
-                "psql",
-                "-X",
-                "-At",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port.port),
-                "-U",
-                "x",
-                "-d",
-                database,
-                "-c",
-                "SELECT 'tunnel after refresh'",
-            ],
-            capture_stdout=True,
-            capture_stderr=True,
-            check=False,
-        )
+        result = await run_psql(port.port, database, "-At", "-c", "SELECT 'tunnel after refresh'")
     assert result.returncode == 0, result.stderr.decode() + port.stderr.decode()
     assert result.stdout.decode().strip() == "tunnel after refresh"
 

@@ -23,7 +23,7 @@ import pyotp
 import pytest
 import trio
 
-from tests.helpers import IAP, PgServer
+from tests.helpers import IAP, PgServer, run_psql
 
 pytestmark = pytest.mark.e2e
 
@@ -202,26 +202,7 @@ async def test_connect_survives_a_gateway_restart_and_audit_is_verifiable(
             port = int(re.search(r"127\.0\.0\.1:(\d+)/", line).group(1))  # type: ignore[union-attr]
 
             async def select(value: str) -> str:
-                result = await trio.run_process(
-                    [
-                        "psql",
-                        "-X",
-                        "-At",
-                        "-h",
-                        "127.0.0.1",
-                        "-p",
-                        str(port),
-                        "-U",
-                        "x",
-                        "-d",
-                        database,
-                        "-c",
-                        f"SELECT '{value}'",
-                    ],
-                    capture_stdout=True,
-                    capture_stderr=True,
-                    check=False,
-                )
+                result = await run_psql(port, database, "-At", "-c", f"SELECT '{value}'")
                 assert result.returncode == 0, result.stderr.decode()
                 return result.stdout.decode().strip()
 

@@ -11,7 +11,15 @@ import asyncpg
 import pexpect
 import trio
 
-from tests.helpers import Agent, ConnectedPort, Gateway, PgServer, StreamReader, open_psql
+from tests.helpers import (
+    Agent,
+    ConnectedPort,
+    Gateway,
+    PgServer,
+    StreamReader,
+    open_psql,
+    run_psql,
+)
 
 
 class Psql:
@@ -206,24 +214,10 @@ async def test_psql_describe_commands_run_without_a_hold(
         "\\dT",
         "\\conninfo",
     ]
-    args = [
-        "psql",
-        "-X",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(port.port),
-        "-U",
-        "anyone",
-        "-d",
-        database,
-    ]
+    args = ["-v", "ON_ERROR_STOP=1"]
     for command in commands:
         args += ["-c", command]
-    with trio.fail_after(60):
-        result = await trio.run_process(args, capture_stdout=True, capture_stderr=True, check=False)
+    result = await run_psql(port.port, database, *args)
     assert result.returncode == 0, result.stderr.decode()
     assert "held" not in result.stderr.decode()
     assert "items" in result.stdout.decode()
