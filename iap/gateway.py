@@ -43,6 +43,7 @@ AUDIT_QUEUE = 10000
 # work held the GIL against the event loop).
 AUDIT_BATCH_WINDOW = 0.05
 AUDIT_BATCH_MAX = 500
+REVOCATION_CHECK = 2.0  # seconds between checks that open sessions' users are still enabled
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,20 @@ async def _audit_writer(store: Store, receive: trio.MemoryReceiveChannel[AuditRe
         finally:  # even when the gateway is stopping: what was received is written
             with trio.CancelScope(shield=True):
                 await trio.to_thread.run_sync(store.append_audits, batch)
+
+
+async def _watch_revocations(services: Services) -> None:
+    """End the running sessions of users who were disabled (or removed) since they began:
+    an access token that merely expires does not end a session; revoked access does."""
+    while True:
+        await trio.sleep(REVOCATION_CHECK)
+        sessions = list(services.sessions.values())
+        for name in {s.user for s in sessions}:
+            user = services.store.get_user(name)
+            if user is None or user.disabled:
+                for session in sessions:
+                    if session.user == name:
+                        session.revoke(f"user {name} was disabled")
 
 
 def _drain(receive: trio.MemoryReceiveChannel[AuditRecord]) -> list[AuditRecord]:
@@ -163,6 +178,7 @@ async def run_gateway(
                 handler = partial(handle_tunnel, services, server_context(files))
                 tunnel_port = await nursery.start(serve_tcp, handler, host, port)
                 services.tunnel_port = tunnel_port
+                nursery.start_soon(_watch_revocations, services)
                 services.ready = True
                 api_url = bound[0] if bound else f"https://{config.gateway.api}"
                 log.info(

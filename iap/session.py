@@ -62,11 +62,20 @@ class Session:
     holding: ApprovalRequest | None = None
     # set by the engine: pass a client's cancel on to the backend (when nothing is held)
     cancel_backend: Callable[[], Awaitable[None]] | None = None
+    # the engine runs the relay in this scope; revoking the user's access cancels it
+    scope: trio.CancelScope = field(default_factory=trio.CancelScope)
+    revoked: str | None = None
 
     def __post_init__(self) -> None:
         self.services.sessions[self.id] = self
         self.services.metrics.connections_open.labels(kind=self.connection.kind).inc()
         self._publish("session.opened")
+
+    def revoke(self, reason: str) -> None:
+        """End the session now (the user was disabled): a held statement is cancelled."""
+        if self.revoked is None:
+            self.revoked = reason
+            self.scope.cancel()
 
     def close(self) -> None:
         if self.services.sessions.pop(self.id, None) is not None:
@@ -177,10 +186,14 @@ class Session:
             self.holding = None
             self._cancel = None
             if final is None:
+                if self.revoked is not None:
+                    ended_by = "cancelled"
                 reason = {
                     "expired": f"no decision within {decision.rule.timeout:g}s",
                     "abandoned": ABANDONED,
-                    "cancelled": "cancelled by the client",
+                    "cancelled": f"access revoked: {self.revoked}"
+                    if self.revoked
+                    else "cancelled by the client",
                 }[ended_by]
                 with trio.CancelScope(shield=True):
                     final = approvals.finish(request.id, ended_by, reason)

@@ -103,6 +103,35 @@ def user_add(
     print(f"user {name} added with roles: {', '.join(role) or '(none)'}", file=sys.stderr)
 
 
+def _set_disabled(name: str, config: Path | None, disabled: bool) -> None:
+    from iap.gateway import open_store
+
+    store = open_store(_load(config))
+    try:
+        try:
+            store.set_user_disabled(name, disabled)
+        except KeyError:
+            raise AgentError(f"no user named {name!r}") from None
+        if disabled:
+            store.revoke_user_tokens(name)
+    finally:
+        store.close()
+
+
+@user_app.command("disable")
+def user_disable(name: str, config: Path = typer.Option(None, help=CONFIG_HELP)) -> None:
+    """Disable a user: refresh tokens are revoked and running sessions end within seconds."""
+    _set_disabled(name, config, True)
+    print(f"user {name} disabled: tokens revoked, running sessions end within seconds")
+
+
+@user_app.command("enable")
+def user_enable(name: str, config: Path = typer.Option(None, help=CONFIG_HELP)) -> None:
+    """Enable a user again (they log in anew)."""
+    _set_disabled(name, config, False)
+    print(f"user {name} enabled")
+
+
 @user_app.command("list")
 def user_list(config: Path = typer.Option(None, help=CONFIG_HELP)) -> None:
     """List users and their roles."""

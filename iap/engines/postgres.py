@@ -768,13 +768,17 @@ async def serve(
                 connection.name,
             )
             try:
-                await pg.relay()
+                with session.scope:
+                    await pg.relay()
             except* (ClientGone, trio.BrokenResourceError, trio.ClosedResourceError):
                 pass
             except* ProtocolError as group:
                 error = group.exceptions[0]
                 log.warning("protocol error session=%s: %s", session.id, error)
                 await _send_fatal(client, "08P01", f"iap: protocol violation: {error}")
+            if session.revoked is not None:
+                log.info("session revoked session=%s: %s", session.id, session.revoked)
+                await _send_fatal(client, "57P01", f"iap: access revoked: {session.revoked}")
     except StartupRefused as e:
         log.info("session refused user=%s connection=%s: %s", user, connection.name, e)
         await _send_fatal(client, e.code, str(e))

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import trio
 
-from tests.helpers import Agent, ConnectedPort, Gateway, run_psql
+from tests.helpers import IAP, Agent, ConnectedPort, Gateway, PgServer, run_psql
 
 
 def api(gateway: Gateway) -> httpx.Client:
@@ -228,3 +228,47 @@ async def test_keyring_keeps_the_tokens_out_of_the_state_file(
         assert whoami.returncode == 0, whoami.stderr.decode()
         claims = gateway.services.identity.verify_access_token(whoami.stdout.decode().strip())
         assert claims.sub == user
+
+
+async def test_disabling_a_user_ends_running_sessions_and_refreshes(
+    gateway: Gateway, alice: Agent, port: ConnectedPort, database: str, pg_server: PgServer
+) -> None:
+    """An expired access token does not end a session; revoked access does: `iap admin user
+    disable` ends the user's sessions (a held statement is cancelled, never run) and the
+    agent can no longer refresh."""
+    from tests.e2e.test_psql import start_psql
+
+    psql = await start_psql(port, database)
+    await psql.send("DROP TABLE victim;")
+    request_id = (await psql.err.wait_for(r"iap approve ([A-Z2-9]{6})")).group(1)
+    disabled = await trio.run_process(
+        [*IAP, "admin", "user", "disable", "alice", "--config", str(gateway.config_path)],
+        capture_stdout=True,
+        capture_stderr=True,
+        check=False,
+    )
+    assert disabled.returncode == 0, disabled.stderr.decode()
+    await psql.err.wait_for(r"57P01: iap: access revoked: user alice was disabled", timeout=15)
+    await psql.process.wait()
+    assert gateway.services.store.get_request(request_id).status == "cancelled"
+    assert pg_server.execute("SELECT to_regclass('victim') IS NOT NULL", database) == [(True,)]
+
+    refused = await alice.run("requests")
+    assert refused.returncode == 4
+    assert "iap login" in refused.stderr.decode()
+
+
+async def test_an_expired_access_token_does_not_end_a_running_session(
+    gateway: Gateway, port: ConnectedPort, database: str
+) -> None:
+    from iap.gateway import REVOCATION_CHECK
+    from tests.e2e.test_psql import start_psql
+
+    psql = await start_psql(port, database)
+    await psql.send("SELECT 'before' AS x;")
+    await psql.out.wait_for("before")
+    gateway.clock.advance(60 * 60)  # far past the 10-minute access token
+    await trio.sleep(REVOCATION_CHECK * 2)  # the revocation watch has looked at least once
+    await psql.send("SELECT 'still running' AS x;")
+    await psql.out.wait_for("still running")
+    assert await psql.close() == 0
