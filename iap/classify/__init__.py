@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from typing import Protocol
 
 from iap.classify.types import Classification, LexState, Risk, StatementInfo
 
@@ -92,11 +93,34 @@ def _classify(
     safe_functions: frozenset[str],
     prepared: Mapping[str, Risk] | None,
 ) -> Classification:
-    # The parsers load on first use, so importing the types stays cheap for the policy.
+    dialect_classify = _DIALECT_CLASSIFIERS.get(dialect) or _load_classifier(dialect)
+    return dialect_classify(sql, state=state, prepared=prepared, safe_functions=safe_functions)
+
+
+class _DialectClassify(Protocol):
+    def __call__(
+        self,
+        sql: str,
+        *,
+        state: LexState,
+        prepared: Mapping[str, Risk] | None,
+        safe_functions: frozenset[str],
+    ) -> Classification: ...
+
+
+_DIALECT_CLASSIFIERS: dict[str, _DialectClassify] = {}
+
+
+def _load_classifier(dialect: str) -> _DialectClassify:
+    """The dialect's entry point, imported on first use: importing the types stays cheap."""
+    found: _DialectClassify
     if dialect == "postgres":
         from iap.classify.postgres import classify_postgres
 
-        return classify_postgres(sql, state=state, prepared=prepared, safe_functions=safe_functions)
-    from iap.classify.mysql import classify_mysql
+        found = classify_postgres
+    else:
+        from iap.classify.mysql import classify_mysql
 
-    return classify_mysql(sql, state=state, prepared=prepared, safe_functions=safe_functions)
+        found = classify_mysql
+    _DIALECT_CLASSIFIERS[dialect] = found
+    return found

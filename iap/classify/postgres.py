@@ -2,9 +2,11 @@
 
 Owns reading PostgreSQL SQL (pglast, i.e. libpg_query: the server's own grammar) and deciding
 the class of each statement by walking its WHOLE parse tree; the class of session settings
-(SET, set_config, startup parameters); the lexing-state guard. Every node kind is known here
-or the statement is unknown: fail closed. Must never do I/O, never ask a server, and never
-return a class lower than the worst thing the statement can do as written.
+(SET, set_config, startup parameters); the lexing-state guard; a fast path that answers plain
+reads from the parser's JSON text when the text proves the walk would find nothing else.
+Every node kind is known here or the statement is unknown: fail closed. Must never do I/O,
+never ask a server, and never return a class lower than the worst thing the statement can do
+as written.
 
 Known gaps, left to the full classifier (they need catalog knowledge): operators and casts
 can be backed by user functions (read here); triggers, rules and views run code the
@@ -14,9 +16,11 @@ statement does not show; `tbl.func` attribute notation can call a function.
 from __future__ import annotations
 
 import json
+import json.scanner
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from pglast.parser import ParseError, parse_sql_json
 
@@ -223,11 +227,13 @@ def classify_setting_postgres(name: str, value: str | None) -> Classification:
 
 def _unwrap(node: Any) -> tuple[str | None, Node]:
     """(node type, fields) of a typed node {"Type": {...}}; (None, node) for an inline struct."""
-    if type(node) is dict and len(node) == 1:
-        key = next(iter(node))
-        if key[0].isupper() and type(node[key]) is dict:
-            return key, node[key]
-    return None, node if type(node) is dict else {}
+    if type(node) is not dict:
+        return None, {}
+    if len(node) == 1:
+        for key, body in node.items():
+            if type(body) is dict and key[0].isupper():
+                return key, body
+    return None, node
 
 
 def _strings(items: Any) -> list[str]:
@@ -450,9 +456,9 @@ def _truth(node: Any) -> bool | None:
         args = [_truth(a) for a in body.get("args", [])]
         op = body.get("boolop")
         if op == "AND_EXPR":
-            return False if False in args else (True if all(a is True for a in args) else None)
+            return _all_of(args)
         if op == "OR_EXPR":
-            return True if True in args else (False if all(a is False for a in args) else None)
+            return _any_of(args)
         return None if not args or args[0] is None else not args[0]
     if kind == "A_Expr":
         return _expr_truth(body)
@@ -471,24 +477,62 @@ def _truth(node: Any) -> bool | None:
     return None
 
 
+def _all_of(values: list[bool | None]) -> bool | None:
+    return False if False in values else (True if all(v is True for v in values) else None)
+
+
+def _any_of(values: list[bool | None]) -> bool | None:
+    return True if True in values else (False if all(v is False for v in values) else None)
+
+
+def _same_column(left: Any, right: Any) -> bool:
+    """True when two expressions are the same column (or expression of columns) as written."""
+    return (
+        left is not None
+        and _unwrap(left)[0] == _unwrap(right)[0]
+        and _shape(left) == _shape(right)
+        and not _contains(left, _CALLS)
+    )
+
+
+def _pair_truth(op: str, left: Any, right: Any) -> bool | None:
+    """left op right for every row: x op x of the same column, or two literals."""
+    if _same_column(left, right):
+        return op in ("=", "<=", ">=")
+    left_value = _constant(left)
+    if left_value is _NOT_CONSTANT:  # a column: the other side does not matter
+        return None
+    return _compare(op, left_value, _constant(right))
+
+
+_BETWEEN = frozenset(
+    {"AEXPR_BETWEEN", "AEXPR_NOT_BETWEEN", "AEXPR_BETWEEN_SYM", "AEXPR_NOT_BETWEEN_SYM"}
+)
+
+
 def _expr_truth(body: Node) -> bool | None:
     kind = body.get("kind")
     op = {"AEXPR_NOT_DISTINCT": "=", "AEXPR_DISTINCT": "<>"}.get(kind or "", _operator(body))
     left, right = body.get("lexpr"), body.get("rexpr")
     if kind == "AEXPR_IN" and op in ("=", "<>"):
         items = _unwrap(right)[1].get("items", [])
-        results = [_compare("=", _constant(left), _constant(i)) for i in items]
-        if True in results:
-            return op == "="
-        return op == "<>" if results and all(r is False for r in results) else None
+        found = _any_of([_pair_truth("=", left, item) for item in items]) if items else None
+        return None if found is None else found == (op == "=")
+    if kind in _BETWEEN:
+        bounds = _unwrap(right)[1].get("items", [])
+        if len(bounds) != 2:
+            return None
+        low, high = bounds
+        within = _all_of([_pair_truth("<=", low, left), _pair_truth("<=", left, high)])
+        if kind.endswith("_SYM"):
+            swapped = _all_of([_pair_truth("<=", high, left), _pair_truth("<=", left, low)])
+            within = _any_of([within, swapped])
+        return None if within is None else within != kind.startswith("AEXPR_NOT")
     if kind not in ("AEXPR_OP", "AEXPR_NOT_DISTINCT", "AEXPR_DISTINCT") or op is None:
         return None
     if op not in ("=", "<>", "!=", *_ORDER_OPS) or left is None:
         return None
-    same_kind = _unwrap(left)[0] == _unwrap(right)[0]
-    if same_kind and _shape(left) == _shape(right) and not _contains(left, _CALLS):
-        return op in ("=", "<=", ">=")  # x = x: the same column on both sides
-    return _compare(op, _constant(left), _constant(right))
+    return _pair_truth(op, left, right)
 
 
 def _depends_on_rows(node: Any, qualifiers: frozenset[str], in_subquery: bool = False) -> bool:
@@ -499,18 +543,21 @@ def _depends_on_rows(node: Any, qualifiers: frozenset[str], in_subquery: bool = 
     """
     if type(node) is list:
         return any(_depends_on_rows(v, qualifiers, in_subquery) for v in node)
-    if type(node) is not dict:
-        return False
     kind, body = _unwrap(node)
-    if kind == "CurrentOfExpr":
-        return True
-    if kind == "ColumnRef":
+    if kind in _LEAVES:
+        if kind != "ColumnRef":
+            return False
         fields = body.get("fields", [])
         if len(fields) == 1:
             return not in_subquery
         return bool(set(_strings(fields[-2:-1])) & qualifiers)
+    if kind == "CurrentOfExpr":
+        return True
     nested = in_subquery or kind == "SubLink"
-    return any(_depends_on_rows(v, qualifiers, nested) for v in body.values())
+    for value in body.values():
+        if type(value) in (dict, list) and _depends_on_rows(value, qualifiers, nested):
+            return True
+    return False
 
 
 def _unbounded(verb: str, relation: Node, where: Any, clause: str = "WHERE") -> str | None:
@@ -812,6 +859,8 @@ class _Scan:
 
     def add(self, risk: Risk, reason: str) -> None:
         """Something that happens even when the statement is only planned (a function call)."""
+        if risk is Risk.READ and not reason:
+            return
         if risk.outranks(self.risk):
             self.risk = risk
         if reason and reason not in self.reasons:
@@ -884,12 +933,16 @@ class _Classifier:
     def _walk(self, value: Any) -> None:
         if type(value) is dict:
             if len(value) == 1:
-                key = next(iter(value))
-                if key in _LEAVES:
-                    return
-                if key[0].isupper():
-                    self._typed(key, value[key])
-                    return
+                for key, body in value.items():
+                    action = _ACTIONS.get(key, _NOT_A_NODE)
+                    if action is None:  # a leaf: names and literals only
+                        return
+                    if action is not _NOT_A_NODE:
+                        action(self, body)
+                        return
+                    if key[0].isupper():
+                        self.scan.add(Risk.UNKNOWN, f"unrecognised syntax: {key}")
+                        return
             self._inline(value)
         elif type(value) is list:
             for item in value:
@@ -909,24 +962,22 @@ class _Classifier:
 
     def _fields(self, body: Node, skip: str = "") -> None:
         """Walk every field (lists item by item: one stack frame less per level)."""
+        walk = self._walk
         for key, value in body.items():
-            if type(value) is dict:
+            kind = type(value)
+            if kind is dict:
                 if key != skip:
-                    self._walk(value)
-            elif type(value) is list and key != skip:
+                    walk(value)
+            elif kind is list and key != skip:
                 for item in value:
-                    self._walk(item)
+                    walk(item)
 
     def _typed(self, node_type: str, body: Node) -> None:
-        handler = _HANDLERS.get(node_type)
-        if handler is not None:
-            handler(self, body)
-        elif node_type in _FIXED:
-            self._fixed(node_type, body)
-        elif node_type in _PLAIN:
-            self._fields(body)
-        else:
+        action = _ACTIONS.get(node_type, _NOT_A_NODE)
+        if action is _NOT_A_NODE:
             self.scan.add(Risk.UNKNOWN, f"unrecognised syntax: {node_type}")
+        elif action is not None:
+            action(self, body)
 
     def _nested(self, node: Any) -> _Scan:
         """Walk node as a statement of its own (a PREPARE's body): its scan, not ours."""
@@ -1006,7 +1057,8 @@ class _Classifier:
         analyze = False
         for option in body.get("options", []):
             name, arg = _defelem(option)
-            analyze = analyze or (name == "analyze" and _option_is_on(arg))
+            if name == "analyze":  # ANALYSE too; the server takes the last one given
+                analyze = _option_is_on(arg)
         if analyze:
             self._walk(body.get("query"))
             if self.scan.risk is not Risk.READ:
@@ -1245,7 +1297,120 @@ _HANDLERS: dict[str, Callable[[_Classifier, Node], None]] = {
 }
 
 
+def _fixed_action(node_type: str) -> Callable[[_Classifier, Node], None]:
+    return lambda classifier, body: classifier._fixed(node_type, body)
+
+
+# What the walk does with each node type: one lookup per node. None: a leaf, nothing to see.
+_NOT_A_NODE: Any = object()
+_ACTIONS: dict[str, Callable[[_Classifier, Node], None] | None] = {
+    **dict.fromkeys(_PLAIN, _Classifier._fields),
+    **{node_type: _fixed_action(node_type) for node_type in _FIXED},
+    **_HANDLERS,
+    **dict.fromkeys(_LEAVES),
+}
+
+
+# ----------------------------------------------------------------------------- fast path
+
+# Most traffic is plain reads (pgbench's SELECT, ORM lookups, psql's \d, drivers' metadata).
+# For those the answer is read from the parser's JSON text without decoding it into Python
+# objects, which costs more than parsing. The fast path answers only when the text proves
+# that the full walk would find nothing but tables and listed functions:
+#   - one statement, a SelectStmt without INTO (the command tag is then SELECT);
+#   - every typed node ({"Type": ...}) is a kind whose walk only records tables (RangeVar),
+#     CTE names (CommonTableExpr), a function call (FuncCall), or nothing (_PLAIN, leaves);
+#   - every RangeVar, CommonTableExpr and FuncCall was read by the patterns below (counted
+#     against their keys, so no inline RangeVar or FuncCall struct is left for the walk);
+#   - every function is a read by function_risk and not one the walk treats specially.
+# Otherwise (or when in doubt) it returns None and the full walk decides. JSON escapes every
+# quote inside a string, so `"Name":{` with a name character before the closing quote can
+# only be a structural key, never text from a literal. tests check both paths agree.
+_JSON_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'  # a JSON string token, escapes included
+
+
+def _json_pattern(template: str) -> re.Pattern[str]:
+    """A regular expression over the parser's JSON; <str> stands for a string token."""
+    return re.compile(template.replace("<str>", _JSON_STRING))
+
+
+_TYPED_KEY = re.compile(r'\{"([A-Z][^"]*)":')
+_RANGE_VAR = _json_pattern(
+    r'"RangeVar":\{(?:"catalogname":(<str>),)?(?:"schemaname":(<str>),)?"relname":(<str>)'
+    r'(?:,"inh":true)?,"relpersistence":"[a-z]"'
+    r'(?:,"alias":\{"aliasname":<str>'
+    r'(?:,"colnames":\[(?:\{"String":\{"sval":<str>\}\},?)*\])?\})?'
+    r'(?:,"location":(-?\d+))?\}'
+)
+_FUNC_CALL = _json_pattern(r'"FuncCall":\{"funcname":\[((?:\{"String":\{"sval":<str>\}\},?)+)\]')
+_CTE_NAME = _json_pattern(r'"CommonTableExpr":\{"ctename":(<str>)')
+_SVAL = _json_pattern(r'"sval":(<str>)')
+_FAST_TYPES = _PLAIN | _LEAVES | {"SelectStmt", "RangeVar", "CommonTableExpr", "FuncCall"}
+_SPECIAL_FUNCTIONS = SETTING_FUNCTIONS | SQL_TEXT_FUNCTIONS.keys()
+_ONE_SELECT = '"stmts":[{"stmt":{"SelectStmt":'
+
+
+def _json_text(token: str) -> str:
+    """The value of a JSON string token ("" for an absent optional group)."""
+    if "\\" not in token:
+        return token[1:-1]
+    return str(json.loads(token))
+
+
+def _fast_read(text: str, safe_functions: frozenset[str]) -> Classification | None:
+    """The class of a plain read from the parser's JSON, or None: the full walk decides."""
+    if text.find(_ONE_SELECT, 0, 64) == -1 or text.count('{"stmt":') != 1:
+        return None
+    keys = _TYPED_KEY.findall(text)
+    if not _FAST_TYPES.issuperset(keys):
+        return None
+    # Every RangeVar has a relname and every FuncCall a funcformat: equal counts mean none is
+    # an inline struct (SELECT INTO's table is one, so INTO never gets past this either).
+    range_vars = keys.count("RangeVar")
+    calls = keys.count("FuncCall")
+    if text.count('"relname":') != range_vars or text.count('"funcformat":') != calls:
+        return None
+    names = _FUNC_CALL.findall(text) if calls else []
+    if len(names) != calls:
+        return None
+    for tokens in names:
+        parts = tuple(_json_text(token) for token in _SVAL.findall(tokens))
+        if parts[-1] in _SPECIAL_FUNCTIONS:
+            return None
+        if function_risk(parts, safe_functions)[0] is not Risk.READ:
+            return None
+    tables = _RANGE_VAR.findall(text) if range_vars else []
+    ctes = _CTE_NAME.findall(text) if "CommonTableExpr" in keys else []
+    if len(tables) != range_vars or len(ctes) != keys.count("CommonTableExpr"):
+        return None
+    located = sorted(
+        (
+            (int(location or 0), ".".join(filter(None, map(_json_text, parts))))
+            for *parts, location in tables
+        ),
+        key=lambda table: table[0],
+    )
+    hidden = {_json_text(name) for name in ctes}
+    named = tuple(name for name in dict.fromkeys(n for _, n in located) if name not in hidden)
+    return Classification(Risk.READ, (StatementInfo("SELECT", Risk.READ, named, ()),), ())
+
+
 # ----------------------------------------------------------------------------- entry points
+
+
+# The decoder's own scanner: json.loads adds two regex matches and a method call around it.
+_SCAN_JSON = json.scanner.make_scanner(cast(Any, json.JSONDecoder()))
+
+
+def _decode(text: str) -> Any:
+    """The parser's JSON as Python objects (the scanner without json.loads' wrapping)."""
+    try:
+        value, end = _SCAN_JSON(text, 0)
+    except StopIteration as e:
+        raise ValueError("the parser's JSON does not start with a value") from e
+    if end != len(text):
+        raise ValueError("the parser's JSON has trailing text")
+    return value
 
 
 def _unknown(reason: str) -> Classification:
@@ -1258,13 +1423,22 @@ def classify_postgres(
     state: LexState = LexState(),
     prepared: Mapping[str, Risk] | None = None,
     safe_functions: frozenset[str] = frozenset(),
+    fast_path: bool = True,
 ) -> Classification:
-    """Classify a PostgreSQL query string (no cache: iap.classify.classify adds one)."""
+    """Classify a PostgreSQL query string (no cache: iap.classify.classify adds one).
+
+    fast_path=False always walks the whole tree (tests and the benchmark compare the two).
+    """
     problem = _lexing_problem(sql, state)
     if problem:
         return _unknown(problem)
     try:
-        tree = json.loads(parse_sql_json(sql))
+        text = parse_sql_json(sql)
+        if fast_path:
+            fast = _fast_read(text, safe_functions)
+            if fast is not None:
+                return fast
+        tree = _decode(text)
     except ParseError as e:
         return _unknown(f"could not parse: {e}")
     except RecursionError:

@@ -1,0 +1,2636 @@
+"""The PostgreSQL classification corpus: statements and the class each must get, with why.
+
+Owns the data shared by the unit tests (tests/iap/test_classify_postgres.py), the server-truth
+test (tests/e2e/test_classify_truth_postgres.py) and the benchmark (bench/classify.py): hand
+written cases, benign reads that look scary, and statements captured from real clients (each
+block names the client, its version and how it was captured). Must never import the
+classifier or do I/O: it is data, so the expectations cannot drift with the code under test.
+
+A case is (sql, expected class, note). Captured client traffic is kept byte for byte, split
+into string pieces only to fit the line length.
+"""
+
+from __future__ import annotations
+
+R, W, D, X, A, U = "read", "write", "ddl", "destructive", "admin", "unknown"
+RISKS = (R, W, D, X, A, U)
+
+Case = tuple[str, str, str]
+
+
+def _group(note: str, *cases: tuple[str, str] | tuple[str, str, str]) -> list[Case]:
+    """Cases sharing a note; a case's own third item is added to it."""
+    return [(c[0], c[1], f"{note}: {c[2]}" if len(c) == 3 else note) for c in cases]
+
+
+# ---------------------------------------------------------------------------- hand written
+
+CASES: list[Case] = [
+    *_group(
+        "plain query",
+        ("SELECT 1", R),
+        ("select * from orders where id = 1", R),
+        ("VALUES (1, 'a'), (2, 'b')", R),
+        ("TABLE orders", R),
+        ("SELECT count(*), max(id), string_agg(note, ',') FROM orders GROUP BY ROLLUP (status)", R),
+        ("SELECT row_number() OVER (PARTITION BY a ORDER BY b) FROM t", R),
+        ("SELECT a FROM t WHERE b IN (SELECT b FROM u) AND EXISTS (SELECT 1 FROM v)", R),
+        ("WITH x AS (SELECT 1 AS a) SELECT * FROM x", R),
+        ("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT * FROM r", R),
+        ("SELECT * FROM generate_series(1, 10) AS g, LATERAL unnest(ARRAY[1, 2]) AS u", R),
+        ("SELECT * FROM t TABLESAMPLE system (10)", R),
+        ("SELECT 1 FROM t1 JOIN t2 USING (id) NATURAL JOIN t3", R),
+        ("SELECT a FROM t WHERE a OPERATOR(pg_catalog.=) 1", R),
+    ),
+    *_group(
+        "built-in functions free of side effects",
+        ("SELECT now(), current_timestamp, current_user, localtimestamp(3), session_user", R),
+        ("SELECT pg_catalog.now(), pg_catalog.lower('A'), \"pg_catalog\".\"upper\"('a')", R),
+        ("SELECT x::text, CAST(1 AS int8), '1 day'::interval, 'orders'::regclass", R),
+        ("SELECT extract(year FROM now()), substring('abc' FROM 2), trim(' a ')", R),
+        ("SELECT random(), clock_timestamp(), gen_random_uuid(), pg_sleep(0.1)", R),
+        ("SELECT currval('orders_id_seq'), lastval(), txid_current()", R),
+        ("SELECT pg_advisory_unlock(1), pg_advisory_unlock_all()", R),
+        ("SELECT JSON_OBJECT('a': 1), '{}'::jsonb -> 'a', x IS JSON FROM t", R),
+        ("SELECT xmlelement(name a), xmlserialize(content '<a/>' AS text)", R),
+        ("SELECT * FROM JSON_TABLE('[]', '$[*]' COLUMNS (a int PATH '$.a')) AS j", R),
+        ("SELECT information_schema._pg_expandarray(ARRAY[1, 2])", R, "pgjdbc uses it"),
+    ),
+    *_group(
+        "SHOW and EXPLAIN without ANALYZE only plan",
+        ("SHOW search_path", R),
+        ("SHOW ALL", R),
+        ("EXPLAIN SELECT * FROM orders", R),
+        ("EXPLAIN DELETE FROM orders", R),
+        ("EXPLAIN (ANALYZE false) DELETE FROM orders", R),
+        ("EXPLAIN (ANALYZE off, FORMAT JSON) UPDATE t SET a = 1", R),
+        ("EXPLAIN (ANALYZE off) DELETE FROM orders", R),
+        ('EXPLAIN (ANALYZE "off") DELETE FROM orders', R, "a quoted word is a string"),
+        ("EXPLAIN (ANALYZE 0) DELETE FROM orders", R),
+        ("EXPLAIN (ANALYZE true, ANALYZE false) DELETE FROM orders", R, "the last one wins"),
+        ("EXPLAIN ANALYZE SELECT * FROM orders", R, "runs a read"),
+        ("EXPLAIN VERBOSE DROP TABLE t", U, "not explainable: a parse error"),
+        ("EXPLAIN (ANALYZE off, COSTS off) DROP TABLE t", U, "not explainable"),
+    ),
+    *_group(
+        "transaction control and cursors",
+        ("BEGIN", R),
+        ("begin isolation level serializable read only", R),
+        ("START TRANSACTION", R),
+        ("COMMIT", R),
+        ("END", R),
+        ("ROLLBACK", R),
+        ("ABORT", R),
+        ("SAVEPOINT s1", R),
+        ("RELEASE SAVEPOINT s1", R),
+        ("ROLLBACK TO SAVEPOINT s1", R),
+        ("COMMIT AND CHAIN", R),
+        ("DECLARE c CURSOR WITH HOLD FOR SELECT * FROM orders", R),
+        ("FETCH 10 FROM c", R),
+        ("MOVE NEXT IN c", R),
+        ("CLOSE c", R),
+        ("CLOSE ALL", R),
+        ("SET CONSTRAINTS ALL DEFERRED", R),
+    ),
+    *_group(
+        "session housekeeping",
+        ("LISTEN jobs", R),
+        ("UNLISTEN *", R),
+        ("DISCARD ALL", R),
+        ("DISCARD TEMP", R),
+        ("DEALLOCATE ALL", R),
+        ("DEALLOCATE PREPARE p1", R),
+        ("PREPARE p1 (int) AS DELETE FROM orders WHERE id = $1", R, "runs nothing yet"),
+        ("", R, "empty query"),
+        ("   ;;  -- nothing\n /* at all */ ;", R, "only empty statements"),
+    ),
+    *_group(
+        "harmless session setting",
+        ("SET application_name = 'psql'", R),
+        ("SET statement_timeout TO '5s'", R),
+        ("SET LOCAL lock_timeout = 1000", R),
+        ("SET idle_in_transaction_session_timeout = 0", R),
+        ("SET TIME ZONE 'UTC'", R),
+        ("SET TimeZone = 'Europe/Paris'", R),
+        ("SET DateStyle = ISO, MDY", R),
+        ("SET extra_float_digits = 3", R),
+        ("SET intervalstyle = postgres", R),
+        ("SET bytea_output = 'hex'", R),
+        ("SET jit = off", R),
+        ("SET work_mem = '64MB'", R),
+        ("SET enable_seqscan = off", R),
+        ('SET search_path = "$user", public', R),
+        ("SET search_path = pg_catalog, public", R),
+        ("SET search_path TO evil", R, "pg_catalog is searched first when not listed"),
+        ('SET search_path TO "PG_CATALOG", evil', R, "a schema named PG_CATALOG is not it"),
+        ("SET search_path = 'evil, pg_catalog'", R, "one quoted schema name with a comma"),
+        ("SET search_path TO DEFAULT", R),
+        ("SET client_encoding = 'UTF8'", R),
+        ("SET NAMES 'LATIN1'", R),
+        ("SET client_encoding TO DEFAULT", R),
+        ("SET standard_conforming_strings = on", R),
+        ("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", R),
+        ("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", R),
+        ("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ", R),
+        ("RESET statement_timeout", R),
+        ("RESET ALL", R),
+    ),
+    *_group(
+        "set_config takes the class of SET",
+        ("SELECT set_config('application_name', 'x', false)", R),
+        ("SELECT set_config('application_name'::text, 'x', false)", R),
+        ("SELECT set_config('application_name', $1, false)", R, "any value is harmless"),
+        ("SELECT set_config('jit', $1, false)", R),
+        ("SELECT pg_catalog.set_config('search_path', '\"$user\", public', true)", R),
+        ("SELECT set_config('search_path', 'pg_catalog', false)", R),
+        ("SELECT current_setting('jit') AS cur, set_config('jit', 'off', false) AS new", R),
+        ("SELECT set_config('role', 'postgres', false)", A),
+        ("SELECT set_config('ROLE', 'postgres', false)", A, "setting names ignore case"),
+        ("SELECT set_config(E'rol\\x65', 'postgres', false)", A, "an escaped name"),
+        ("SELECT set_config(U&'rol\\0065', 'postgres', false)", A, "a Unicode-escaped name"),
+        ("SELECT pg_catalog.set_config('log_statement', 'none', true)", A),
+        ("SELECT set_config('search_path', 'evil, pg_catalog', false)", A),
+        ("SELECT set_config('search_path', $1, false)", A, "a value it cannot read"),
+        ("SELECT set_config(name, 'x', false) FROM settings", A, "a name that is no literal"),
+        ("SELECT set_config(lower('ROLE'), 'x', false)", A, "a name that is no literal"),
+        ("SELECT set_config($1, 'x', false)", A, "a name that is no literal"),
+        ("SELECT set_config('role' || '', 'x', false)", A, "a name that is no literal"),
+    ),
+    *_group(
+        "bounded write",
+        ("INSERT INTO orders (id, note) VALUES (1001, 'drop table orders')", W),
+        ("INSERT INTO orders SELECT * FROM staging", W),
+        ("INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET x = excluded.x", W),
+        ("UPDATE orders SET note = 'x' WHERE id = 42", W),
+        ("update ORDERS set NOTE = 'x' where ID = $1", W),
+        ("DELETE FROM orders WHERE id = 42", W),
+        ("DELETE FROM orders WHERE created_at < now() - interval '30 days'", W),
+        ("DELETE FROM orders WHERE 1 = 0", W, "matches nothing"),
+        ("DELETE FROM orders WHERE false", W, "matches nothing"),
+        ("DELETE FROM orders WHERE status NOT IN ('open', 'held')", W),
+        ("DELETE FROM orders WHERE status IN ('done')", W),
+        ("DELETE FROM orders WHERE 1 NOT IN (1, 2)", W, "matches nothing"),
+        ("DELETE FROM orders o WHERE o.id IN (SELECT order_id FROM refunds)", W),
+        ("DELETE FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.tid = t.id)", W),
+        ("UPDATE t SET a = 1 FROM u WHERE u.id = t.id", W),
+        ("UPDATE t SET a = 1 WHERE CURRENT OF c", W),
+        ("MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET a = s.a", W),
+        ("MERGE INTO t AS x USING s ON x.id = s.id WHEN MATCHED THEN DELETE", W),
+        ("MERGE INTO t USING s ON true WHEN NOT MATCHED THEN INSERT VALUES (s.id)", W),
+        ("WITH n AS (INSERT INTO log VALUES (1) RETURNING *) SELECT * FROM n", W),
+        ("WITH u AS (UPDATE t SET a = 1 WHERE id = 2 RETURNING *) SELECT 1", W),
+        ("WITH n AS (INSERT INTO log VALUES (2)) SELECT 1", W, "even an unreferenced CTE runs"),
+    ),
+    *_group(
+        "COPY with the client",
+        ("COPY (SELECT * FROM orders) TO STDOUT WITH (FORMAT csv)", R, "a read"),
+        ("COPY orders TO STDOUT", R, "a read"),
+        ("COPY orders FROM STDIN", W),
+        ("COPY orders (id, note) FROM STDIN WITH (FORMAT csv)", W),
+        ("COPY (UPDATE t SET a = 1 WHERE id = 1 RETURNING *) TO STDOUT", W),
+        ("COPY (DELETE FROM orders RETURNING *) TO STDOUT", X),
+    ),
+    *_group(
+        "locks and row locks",
+        ("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE", W),
+        ("SELECT * FROM orders WHERE id = 1 FOR UPDATE", W),
+        ("SELECT * FROM orders FOR SHARE SKIP LOCKED", W),
+        ("SELECT * FROM orders FOR NO KEY UPDATE NOWAIT", W),
+        ("SELECT * FROM orders FOR KEY SHARE", W),
+        ("SELECT 1 UNION ALL (SELECT 2 FROM t FOR UPDATE)", W),
+        ("SELECT pg_advisory_lock(42)", W),
+        ("SELECT pg_try_advisory_xact_lock(42)", W),
+    ),
+    *_group(
+        "functions that change data",
+        ("SELECT nextval('orders_id_seq')", W),
+        ("SELECT setval('orders_id_seq', 100)", W),
+        ("SELECT pg_notify('jobs', 'x')", W),
+        ("NOTIFY jobs, 'payload'", W),
+        ("PREPARE TRANSACTION 'tx1'", W),
+    ),
+    *_group(
+        "EXPLAIN ANALYZE runs the statement",
+        ("EXPLAIN ANALYZE INSERT INTO t VALUES (1)", W),
+        ("EXPLAIN (ANALYZE) UPDATE t SET a = 1 WHERE id = 1", W),
+        ("EXPLAIN (FORMAT JSON, ANALYZE) DELETE FROM t WHERE id = 1", W),
+        ("EXPLAIN (ANALYZE true, BUFFERS) DELETE FROM t WHERE id = 1", W),
+        ("EXPLAIN ANALYSE DELETE FROM t WHERE id = 1", W),
+        ("EXPLAIN (ANALYZE 1) DELETE FROM t WHERE id = 1", W),
+        ("EXPLAIN (ANALYSE on) DELETE FROM t WHERE id = 1", W),
+        ("EXPLAIN ANALYZE DELETE FROM orders", X),
+        ("EXPLAIN (ANALYZE TRUE) DELETE FROM orders", X),
+        ("EXPLAIN (ANALYZE false, ANALYZE true) DELETE FROM orders", X),
+        ("EXPLAIN (FORMAT JSON, ANALYZE) DELETE FROM orders", X),
+        ("EXPLAIN (ANALYZE 1) DELETE FROM orders", X),
+        ("EXPLAIN ANALYZE VERBOSE DELETE FROM orders", X),
+        ("EXPLAIN ANALYZE CREATE TABLE t_new AS SELECT 1", D),
+    ),
+    *_group(
+        "schema change",
+        ("CREATE TABLE t_new (id serial PRIMARY KEY, note text DEFAULT 'drop')", D),
+        ("CREATE TEMP TABLE tt (i int)", D),
+        ('create table "DROP" ("delete" int)', D),
+        ("CREATE TABLE t_copy AS SELECT * FROM t", D),
+        ("CREATE MATERIALIZED VIEW mv_new AS SELECT 1", D),
+        ("CREATE VIEW v_new AS SELECT * FROM orders", D),
+        ("CREATE INDEX CONCURRENTLY orders_note ON orders (lower(note))", D),
+        ("CREATE UNIQUE INDEX ON t (a) WHERE b IS NOT NULL", D),
+        ("ALTER TABLE t ADD COLUMN d int DEFAULT 0", D),
+        ("ALTER TABLE t DROP CONSTRAINT t_check", D),
+        ("ALTER TABLE t ALTER COLUMN c TYPE bigint USING c::bigint", D),
+        ("ALTER TABLE t RENAME COLUMN a TO a2", D),
+        ("ALTER TABLE p DETACH PARTITION p1", D),
+        ("ALTER TABLE t SET SCHEMA archive", D),
+        ("ALTER INDEX i SET TABLESPACE pg_default", D),
+        ("CREATE SEQUENCE s_new", D),
+        ("ALTER SEQUENCE orders_id_seq RESTART", D),
+        ("CREATE SCHEMA app", D),
+        ("CREATE TYPE mood AS ENUM ('sad', 'ok')", D),
+        ("CREATE DOMAIN posint AS int CHECK (VALUE > 0)", D),
+        ("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$", D),
+        ("CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END", D),
+        ("CREATE OR REPLACE PROCEDURE p() LANGUAGE plpgsql AS $$ BEGIN NULL; END $$", D),
+        ("CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION trg()", D),
+        ("COMMENT ON TABLE orders IS 'DROP ME'", D),
+        ("CREATE DATABASE scratch", D),
+    ),
+    *_group(
+        "SELECT INTO creates a table",
+        ("SELECT * INTO t_copy FROM t", D),
+        ("SELECT 1 INTO t_new UNION SELECT 2", D),
+        ("SELECT 1 INTO TEMP t_temp", D),
+        ("SELECT * INTO UNLOGGED TABLE t_unlogged FROM orders", D),
+    ),
+    *_group(
+        "maintenance",
+        ("VACUUM orders", D),
+        ("VACUUM (FULL, ANALYZE) orders", D),
+        ("ANALYZE orders", D),
+        ("REINDEX TABLE orders", D),
+        ("CLUSTER orders USING orders_pkey", D),
+        ("REFRESH MATERIALIZED VIEW CONCURRENTLY mv", D),
+        ("SELECT brin_summarize_new_values('i'::regclass)", D),
+    ),
+    *_group(
+        "DROP and TRUNCATE",
+        ("DROP TABLE public.orders", X),
+        ("drop   table\n  orders", X),
+        ("DROP /* comment */ TABLE /* here */ orders", X),
+        ('DROP TABLE "Orders"', X),
+        ("DROP TABLE IF EXISTS a, b CASCADE", X),
+        ("DROP INDEX CONCURRENTLY i", X),
+        ("DROP VIEW v", X),
+        ("DROP SCHEMA archive CASCADE", X),
+        ("DROP FUNCTION f(int)", X),
+        ("DROP DATABASE scratch", X),
+        ("TRUNCATE orders", X),
+        ("TRUNCATE TABLE a, b RESTART IDENTITY", X),
+    ),
+    *_group(
+        "DELETE/UPDATE without an effective WHERE",
+        ("DELETE FROM orders", X),
+        ("delete from orders;", X),
+        ("DELETE FROM orders WHERE true", X),
+        ("DELETE FROM orders WHERE 1 = 1", X),
+        ("DELETE FROM orders WHERE 1=1", X),
+        ("DELETE FROM orders WHERE 'a' = 'a'", X),
+        ("DELETE FROM orders WHERE 2 > 1", X),
+        ("DELETE FROM orders WHERE 1 <> 2", X),
+        ("DELETE FROM orders WHERE 't'::boolean", X),
+        ("DELETE FROM orders WHERE (true)", X),
+        ("DELETE FROM orders WHERE id = id", X),
+        ("DELETE FROM orders WHERE orders.id = orders.id", X),
+        ("DELETE FROM orders WHERE id >= id", X),
+        ("DELETE FROM orders WHERE id IS NOT DISTINCT FROM id", X),
+        ("DELETE FROM orders WHERE id BETWEEN id AND id", X),
+        ("DELETE FROM orders WHERE id IN (id)", X),
+        ("DELETE FROM orders WHERE id = 5 OR true", X),
+        ("DELETE FROM orders WHERE id = 5 OR 1 = 1", X),
+        ("DELETE FROM orders WHERE id = 5 OR id = id", X),
+        ("DELETE FROM orders WHERE NOT false", X),
+        ("DELETE FROM orders WHERE NOT (1 = 2)", X),
+        ("DELETE FROM orders WHERE 1 IN (1, 2)", X),
+        ("DELETE FROM orders WHERE 3 NOT IN (1, 2)", X),
+        ("DELETE FROM orders WHERE 1 BETWEEN 0 AND 2", X),
+        ("DELETE FROM orders WHERE NULL IS NULL", X),
+        ("DELETE FROM orders WHERE random() < 2", X),
+        ("DELETE FROM t USING u WHERE u.flag", X),
+        ("UPDATE orders SET note = NULL", X),
+        ("UPDATE orders SET note = NULL WHERE true OR id = 1", X),
+        ("UPDATE orders SET note = 'x' WHERE 1 = 1.0", X),
+        ("UPDATE t SET a = 1 FROM u WHERE u.id = 5", X),
+        ("WITH d AS (DELETE FROM orders RETURNING *) SELECT count(*) FROM d", X),
+        ("WITH d AS (DELETE FROM orders RETURNING *) SELECT 1", X),
+        ("WITH d AS (DELETE FROM a RETURNING *) INSERT INTO b SELECT * FROM d", X),
+        ("MERGE INTO t USING s ON true WHEN MATCHED THEN DELETE", X),
+        ("MERGE INTO t USING s ON t.id = s.id WHEN NOT MATCHED BY SOURCE THEN DELETE", X),
+        ("MERGE INTO t USING s ON s.id = 1 WHEN MATCHED THEN UPDATE SET a = 1", X),
+        ("CREATE RULE r AS ON INSERT TO t DO ALSO DELETE FROM audit", X),
+    ),
+    *_group(
+        "ALTER that loses data",
+        ("ALTER TABLE orders DROP COLUMN note", X),
+        ("ALTER TABLE orders ADD COLUMN x int, DROP COLUMN note", X),
+        ("ALTER TABLE t ALTER COLUMN c TYPE int USING 0", X),
+    ),
+    *_group(
+        "several statements take the highest class",
+        ("BEGIN; DROP TABLE t; ROLLBACK", X),
+        ("SELECT 1; TRUNCATE orders", X),
+        ("SELECT 1; SELECT my_cleanup()", U),
+        ("BEGIN; GRANT SELECT ON orders TO bob; ROLLBACK", A),
+    ),
+    *_group(
+        "roles and privileges",
+        ("GRANT SELECT ON orders TO bob", A),
+        ("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC", A),
+        ("GRANT admin TO bob", A),
+        ("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO bob", A),
+        ("CREATE ROLE bob LOGIN PASSWORD 'x'", A),
+        ("CREATE USER bob", A),
+        ("ALTER USER bob WITH SUPERUSER", A),
+        ("ALTER ROLE bob SET search_path = x", A),
+        ("DROP ROLE bob", A),
+        ("DROP USER IF EXISTS bob", A),
+        ("DROP OWNED BY bob", A),
+        ("REASSIGN OWNED BY bob TO alice", A),
+        ("ALTER TABLE orders OWNER TO bob", A),
+        ("ALTER TABLE orders ENABLE ROW LEVEL SECURITY", A),
+        ("CREATE POLICY p_new ON orders USING (true)", A),
+        ("DROP POLICY p ON orders", A),
+        ("SECURITY LABEL ON TABLE t IS 'secret'", A),
+    ),
+    *_group(
+        "server settings and identity",
+        ("ALTER SYSTEM SET work_mem = '1GB'", A),
+        ("ALTER DATABASE app SET log_statement = 'none'", A),
+        ("SET ROLE postgres", A),
+        ("SET ROLE NONE", A),
+        ("RESET ROLE", A),
+        ("SET SESSION AUTHORIZATION bob", A),
+        ("SET search_path = public, pg_catalog", A, "public can shadow built-ins"),
+        ('SET search_path TO evil, "pg_catalog"', A),
+        ("SET LOCAL search_path TO evil, PG_CATALOG", A),
+        ("SET log_statement = 'none'", A),
+        ("SET session_replication_role = replica", A),
+        ("SET app.tenant_id = '42'", A, "custom settings can steer row-level security"),
+    ),
+    *_group(
+        "settings that move the lexer to an unsafe state",
+        ("SET standard_conforming_strings = off", A),
+        ("SET client_encoding = 'SJIS'", A),
+        ("SET client_encoding = 'WIN932'", A),
+        ("SET client_encoding TO 'SHIFT_JIS_2004'", A),
+        ("SET NAMES 'GBK'", A),
+        ("SET NAMES 'WIN936'", A),
+        ("SET client_encoding = 'BIG5'", A),
+        ("SET client_encoding = 'GB18030'", A),
+        ("SET backslash_quote = on", A),
+    ),
+    *_group(
+        "extensions, languages, foreign servers, replication",
+        ("CREATE EXTENSION dblink", A),
+        ("DROP EXTENSION pgcrypto", A),
+        ("CREATE LANGUAGE plperlu", A),
+        ("CREATE FUNCTION f() RETURNS int LANGUAGE c AS 'lib', 'f'", A),
+        ("CREATE FUNCTION f() RETURNS int LANGUAGE plpython3u AS $$ return 1 $$", A),
+        ("CREATE EVENT TRIGGER e ON ddl_command_start EXECUTE FUNCTION evt()", A),
+        ("CREATE SERVER s FOREIGN DATA WRAPPER postgres_fdw", A),
+        ("CREATE USER MAPPING FOR bob SERVER s OPTIONS (password 'x')", A),
+        ("CREATE SUBSCRIPTION sub CONNECTION 'host=x' PUBLICATION p", A),
+        ("CREATE PUBLICATION p FOR ALL TABLES", A),
+        ("CREATE TABLESPACE ts LOCATION '/tmp/ts'", A),
+    ),
+    *_group(
+        "server files and programs",
+        ("COPY orders TO '/tmp/orders.csv'", A),
+        ("COPY orders FROM '/etc/passwd'", A),
+        ("COPY (SELECT 1) TO PROGRAM 'curl http://x'", A),
+        ("COPY orders FROM PROGRAM 'cat /etc/passwd'", A),
+        ("SELECT lo_import('/etc/passwd')", A),
+        ("SELECT lo_export(1234, '/tmp/x')", A),
+        ("SELECT lo_unlink(1234)", A),
+        ("SELECT pg_read_file('/etc/passwd')", A),
+        ("SELECT pg_read_binary_file('postgresql.conf')", A),
+        ("SELECT * FROM pg_ls_dir('.')", A),
+        ("SELECT pg_stat_file('postgresql.conf')", A),
+        ("SELECT pg_file_write('x', 'y', false)", A),
+    ),
+    *_group(
+        "procedural code",
+        ("DO $$ BEGIN DELETE FROM orders; END $$", A),
+        ("CALL archive_orders()", A),
+        ("LOAD 'auto_explain'", A),
+    ),
+    *_group(
+        "functions that act outside the statement",
+        ("CHECKPOINT", A),
+        ("COMMIT PREPARED 'tx1'", A),
+        ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity", A),
+        ("SELECT pg_catalog.pg_cancel_backend(123)", A),
+        ("SELECT pg_reload_conf()", A),
+        ("SELECT pg_rotate_logfile()", A),
+        ("SELECT dblink_exec('host=x', 'DROP TABLE t')", A),
+        ("SELECT * FROM public.dblink('host=x', 'SELECT 1') AS t(a int)", A),
+        ("SELECT pg_create_physical_replication_slot('s')", A),
+        ("SELECT pg_drop_replication_slot('s')", A),
+        ("SELECT pg_switch_wal()", A),
+        ("SELECT pg_promote()", A),
+        ("SELECT pg_stat_reset()", A),
+        ("SELECT query_to_xml('SELECT pg_terminate_backend(1)', true, false, '')", A),
+        ("CREATE VIEW v AS SELECT pg_terminate_backend(pid) FROM pg_stat_activity", A),
+        ("SELECT 1 WHERE pg_terminate_backend(1)", A),
+        ("UPDATE t SET a = pg_read_file('/etc/passwd') WHERE id = 1", A),
+    ),
+    *_group(
+        "cannot be read with certainty",
+        ("SELECT 1 +", U),
+        ("DROP TABEL orders", U),
+        ("SELEC 1", U),
+        ("DELETE orders", U),
+        ("EXECUTE unknown_stmt", U, "no such prepared statement"),
+        ("EXECUTE p1(1)", U, "no such prepared statement"),
+    ),
+    *_group(
+        "functions nobody listed can do anything",
+        ("SELECT my_cleanup()", U),
+        ("SELECT * FROM my_report(2024)", U),
+        ("SELECT myschema.now()", U),
+        ("SELECT public.lower('A')", U, "not the built-in"),
+        ('SELECT "NOW"()', U, "a quoted name keeps its case"),
+        ("SELECT id FROM orders WHERE check_fraud(id)", U),
+        ("SELECT my_agg(x) FROM t", U),
+        ("INSERT INTO t VALUES (my_id())", U),
+        ("CREATE INDEX i_new ON t (my_fn(c))", U),
+        ("EXPLAIN SELECT my_fn()", U, "planning can run immutable functions"),
+        ("COPY (SELECT my_fn()) TO STDOUT", U),
+        ("SELECT query_to_xml(q, true, false, '') FROM queries", U),
+        ("SELECT pg_catalog.bernoulli(1)", U, "not a function"),
+        ("SELECT information_schema.my_fn()", U, "not one of the schema's functions"),
+    ),
+]
+
+# Benign reads that look scary: danger words in literals, comments, quoted names and column
+# names; lexical forms (nested comments, E'' escapes, dollar quotes, U&'' with UESCAPE) that
+# hide what looks like a second statement inside one token.
+SCARY_READS: list[Case] = _group(
+    "benign read that looks scary",
+    ("SELECT 'DROP TABLE orders; DELETE FROM orders'", R, "words in a literal"),
+    ("SELECT $$DROP TABLE orders$$, $tag$DELETE FROM t$tag$", R, "dollar quotes"),
+    ("SELECT $a$ $b$ DROP TABLE t; $b$ $a$", R, "a dollar tag inside another"),
+    ("SELECT $_$;DELETE FROM orders;$_$ AS x", R, "dollar quote with tag _"),
+    ("SELECT E'\\'; DROP TABLE t; --'", R, "an escaped quote in E''"),
+    ("SELECT E'\\\\', 'DROP TABLE t'", R, "an escaped backslash ends E''"),
+    ("SELECT 'it''s; DROP TABLE t'", R, "a doubled quote"),
+    ("SELECT U&'d\\0061t\\+000061; DROP TABLE t'", R, "U&'' escapes"),
+    ("SELECT U&'!0044ROP TABLE t' UESCAPE '!'", R, "U&'' with UESCAPE"),
+    ("SELECT U&\"d!0061ta\" UESCAPE '!' FROM (SELECT 1 AS data) AS s", R, 'U&"" name'),
+    ("SELECT 1 /* DROP TABLE t */ -- ; DELETE FROM t\n", R, "comments"),
+    ("/* leading */ SELECT /* mid */ 1 ; -- trailing", R, "comments around"),
+    ("SELECT /* /* */ DROP TABLE t; */ 1", R, "nested comment"),
+    ("SELECT /* outer /* inner */ ; TRUNCATE t; */ 2", R, "nested comment"),
+    ("SELECT 1 -- /* not a comment start\n", R, "a comment start inside a line comment"),
+    ('SELECT * FROM "drop" WHERE "delete" = 1', R, "quoted identifiers"),
+    ('SELECT "DROP TABLE orders" FROM (SELECT 1 AS "DROP TABLE orders") AS s', R, "name"),
+    ("SELECT deleted_at, drop_count, truncate_flag FROM orders", R, "column names"),
+    ("SELECT * FROM orders WHERE note = 'grant all; alter system'", R, "words in a literal"),
+    ("SELECT * FROM orders WHERE note LIKE '%DELETE%'", R, "words in a pattern"),
+    ("SELECT pg_catalog.format('DROP TABLE %I', 'orders')", R, "building SQL is not running it"),
+    ("SELECT quote_ident('drop'), quote_literal('delete from t')", R, "quoting"),
+    ("SELECT 'pg_terminate_backend(1)'::text", R, "a function name in a literal"),
+    ("SELECT current_setting('search_path')", R, "reading a setting"),
+    ("SELECT pg_backend_pid(), inet_server_addr(), version()", R, "server facts"),
+    ("SELECT pid, query FROM pg_stat_activity WHERE state = 'active'", R, "monitoring"),
+    ("SELECT * FROM pg_locks WHERE NOT granted", R, "monitoring"),
+    ("SELECT relname FROM pg_class WHERE relname LIKE 'drop%'", R, "catalog"),
+    ("EXPLAIN (VERBOSE, COSTS off) DELETE FROM orders", R, "only planned"),
+    ("EXPLAIN UPDATE orders SET note = NULL", R, "only planned"),
+    ("SELECT count(*) FILTER (WHERE note = 'truncate') FROM orders", R, "FILTER clause"),
+    ("SELECT to_char(now(), 'YYYY'), age(now(), now())", R, "date functions"),
+    ("SELECT id FROM orders ORDER BY id DESC LIMIT 10 OFFSET 20", R, "paging"),
+    ("WITH grant_list AS (SELECT 'x' AS revoke) SELECT revoke FROM grant_list", R, "names"),
+    ('SELECT 1 AS "DELETE FROM orders"; -- ; DROP TABLE t', R, "alias and comment"),
+    ("SELECT 'a\\b'", R, "a backslash is a plain character when strings conform"),
+    ("SELECT $$ it's $$, 'it''s', E'it\\'s'", R, "three quote styles"),
+    ("SELECT 1 WHERE 'x' = 'x'", R, "an always-true WHERE on a read"),
+    ('LISTEN "drop table"', R, "a channel name"),
+)
+
+
+# ---------------------------------------------------------------------------- client traffic
+# Statements real clients send on their own: every one must classify as read (pgbench's and
+# the ORM's writes are bounded writes). Captured on this machine against PostgreSQL 15.20 with
+# the server's statement log (`ALTER DATABASE iapcap SET log_statement = 'all'`, read from
+# /var/log/postgresql, then reset), in a scratch database `iapcap` holding customers(id serial,
+# name), orders(id serial, customer_id -> customers, note, amount CHECK >= 0), an expression
+# index orders_note, a view big_orders, a function order_total(int) and a procedure
+# archive_orders(). Kept byte for byte (extended-protocol statements with their $n).
+
+
+# psql 15 with -E against PostgreSQL 15, scratch database with table orders (serial id,
+# text note, numeric amount with a CHECK, an index, a view): `psql -E -c '\d'`, `\dt`,
+# `\d orders`, `\d+ orders`, `\l`, `\dn`, `\df`, `\du`, `\dx`, `\di`, `\dv`, `\ds`, `\dp`.
+PSQL_E: list[tuple[str, str]] = [
+    (
+        "psql \\d #1",
+        'SELECT n.nspname as "Schema",\n'
+        '  c.relname as "Name",\n'
+        "  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN "
+        "'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' "
+        "THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned "
+        "table' WHEN 'I' THEN 'partitioned index' END as \"Type\",\n"
+        '  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"\n'
+        "FROM pg_catalog.pg_class c\n"
+        "     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+        "     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam\n"
+        "WHERE c.relkind IN ('r','p','v','m','S','f','')\n"
+        "      AND n.nspname <> 'pg_catalog'\n"
+        "      AND n.nspname !~ '^pg_toast'\n"
+        "      AND n.nspname <> 'information_schema'\n"
+        "  AND pg_catalog.pg_table_is_visible(c.oid)\n"
+        "ORDER BY 1,2;",
+    ),
+    (
+        "psql \\dt #1",
+        'SELECT n.nspname as "Schema",\n'
+        '  c.relname as "Name",\n'
+        "  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN "
+        "'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' "
+        "THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned "
+        "table' WHEN 'I' THEN 'partitioned index' END as \"Type\",\n"
+        '  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"\n'
+        "FROM pg_catalog.pg_class c\n"
+        "     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+        "     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam\n"
+        "WHERE c.relkind IN ('r','p','')\n"
+        "      AND n.nspname <> 'pg_catalog'\n"
+        "      AND n.nspname !~ '^pg_toast'\n"
+        "      AND n.nspname <> 'information_schema'\n"
+        "  AND pg_catalog.pg_table_is_visible(c.oid)\n"
+        "ORDER BY 1,2;",
+    ),
+    (
+        "psql \\d+ orders #1",
+        "SELECT c.oid,\n"
+        "  n.nspname,\n"
+        "  c.relname\n"
+        "FROM pg_catalog.pg_class c\n"
+        "     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+        "WHERE c.relname OPERATOR(pg_catalog.~) '^(orders)$' COLLATE pg_catalog.default\n"
+        "  AND pg_catalog.pg_table_is_visible(c.oid)\n"
+        "ORDER BY 2, 3;",
+    ),
+    (
+        "psql \\d+ orders #2",
+        "SELECT c.relchecks, c.relkind, c.relhasindex, c.relhasrules, c.relhastriggers, "
+        "c.relrowsecurity, c.relforcerowsecurity, false AS relhasoids, c.relispartition, "
+        "pg_catalog.array_to_string(c.reloptions || array(select 'toast.' || x from "
+        "pg_catalog.unnest(tc.reloptions) x), ', ')\n"
+        ", c.reltablespace, CASE WHEN c.reloftype = 0 THEN '' ELSE "
+        "c.reloftype::pg_catalog.regtype::pg_catalog.text END, c.relpersistence, "
+        "c.relreplident, am.amname\n"
+        "FROM pg_catalog.pg_class c\n"
+        " LEFT JOIN pg_catalog.pg_class tc ON (c.reltoastrelid = tc.oid)\n"
+        "LEFT JOIN pg_catalog.pg_am am ON (c.relam = am.oid)\n"
+        "WHERE c.oid = '16417';",
+    ),
+    (
+        "psql \\d+ orders #3",
+        "SELECT a.attname,\n"
+        "  pg_catalog.format_type(a.atttypid, a.atttypmod),\n"
+        "  (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid, true)\n"
+        "   FROM pg_catalog.pg_attrdef d\n"
+        "   WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum AND a.atthasdef),\n"
+        "  a.attnotnull,\n"
+        "  (SELECT c.collname FROM pg_catalog.pg_collation c, pg_catalog.pg_type t\n"
+        "   WHERE c.oid = a.attcollation AND t.oid = a.atttypid AND a.attcollation <> "
+        "t.typcollation) AS attcollation,\n"
+        "  a.attidentity,\n"
+        "  a.attgenerated,\n"
+        "  a.attstorage,\n"
+        "  a.attcompression AS attcompression,\n"
+        "  CASE WHEN a.attstattarget=-1 THEN NULL ELSE a.attstattarget END AS "
+        "attstattarget,\n"
+        "  pg_catalog.col_description(a.attrelid, a.attnum)\n"
+        "FROM pg_catalog.pg_attribute a\n"
+        "WHERE a.attrelid = '16417' AND a.attnum > 0 AND NOT a.attisdropped\n"
+        "ORDER BY a.attnum;",
+    ),
+    (
+        "psql \\d+ orders #4",
+        "SELECT c2.relname, i.indisprimary, i.indisunique, i.indisclustered, "
+        "i.indisvalid, pg_catalog.pg_get_indexdef(i.indexrelid, 0, true),\n"
+        "  pg_catalog.pg_get_constraintdef(con.oid, true), contype, condeferrable, "
+        "condeferred, i.indisreplident, c2.reltablespace\n"
+        "FROM pg_catalog.pg_class c, pg_catalog.pg_class c2, pg_catalog.pg_index i\n"
+        "  LEFT JOIN pg_catalog.pg_constraint con ON (conrelid = i.indrelid AND conindid "
+        "= i.indexrelid AND contype IN ('p','u','x'))\n"
+        "WHERE c.oid = '16417' AND c.oid = i.indrelid AND i.indexrelid = c2.oid\n"
+        "ORDER BY i.indisprimary DESC, c2.relname;",
+    ),
+    (
+        "psql \\d+ orders #5",
+        "SELECT r.conname, pg_catalog.pg_get_constraintdef(r.oid, true)\n"
+        "FROM pg_catalog.pg_constraint r\n"
+        "WHERE r.conrelid = '16417' AND r.contype = 'c'\n"
+        "ORDER BY 1;",
+    ),
+    (
+        "psql \\d+ orders #6",
+        "SELECT pol.polname, pol.polpermissive,\n"
+        "  CASE WHEN pol.polroles = '{0}' THEN NULL ELSE "
+        "pg_catalog.array_to_string(array(select rolname from pg_catalog.pg_roles where "
+        "oid = any (pol.polroles) order by 1),',') END,\n"
+        "  pg_catalog.pg_get_expr(pol.polqual, pol.polrelid),\n"
+        "  pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid),\n"
+        "  CASE pol.polcmd\n"
+        "    WHEN 'r' THEN 'SELECT'\n"
+        "    WHEN 'a' THEN 'INSERT'\n"
+        "    WHEN 'w' THEN 'UPDATE'\n"
+        "    WHEN 'd' THEN 'DELETE'\n"
+        "    END AS cmd\n"
+        "FROM pg_catalog.pg_policy pol\n"
+        "WHERE pol.polrelid = '16417' ORDER BY 1;",
+    ),
+    (
+        "psql \\d+ orders #7",
+        "SELECT oid, stxrelid::pg_catalog.regclass, "
+        "stxnamespace::pg_catalog.regnamespace::pg_catalog.text AS nsp, stxname,\n"
+        "pg_catalog.pg_get_statisticsobjdef_columns(oid) AS columns,\n"
+        "  'd' = any(stxkind) AS ndist_enabled,\n"
+        "  'f' = any(stxkind) AS deps_enabled,\n"
+        "  'm' = any(stxkind) AS mcv_enabled,\n"
+        "stxstattarget\n"
+        "FROM pg_catalog.pg_statistic_ext\n"
+        "WHERE stxrelid = '16417'\n"
+        "ORDER BY nsp, stxname;",
+    ),
+    (
+        "psql \\d+ orders #8",
+        "SELECT pubname\n"
+        "     , NULL\n"
+        "     , NULL\n"
+        "FROM pg_catalog.pg_publication p\n"
+        "     JOIN pg_catalog.pg_publication_namespace pn ON p.oid = pn.pnpubid\n"
+        "     JOIN pg_catalog.pg_class pc ON pc.relnamespace = pn.pnnspid\n"
+        "WHERE pc.oid ='16417' and pg_catalog.pg_relation_is_publishable('16417')\n"
+        "UNION\n"
+        "SELECT pubname\n"
+        "     , pg_get_expr(pr.prqual, c.oid)\n"
+        "     , (CASE WHEN pr.prattrs IS NOT NULL THEN\n"
+        "         (SELECT string_agg(attname, ', ')\n"
+        "           FROM pg_catalog.generate_series(0, "
+        "pg_catalog.array_upper(pr.prattrs::pg_catalog.int2[], 1)) s,\n"
+        "                pg_catalog.pg_attribute\n"
+        "          WHERE attrelid = pr.prrelid AND attnum = prattrs[s])\n"
+        "        ELSE NULL END) FROM pg_catalog.pg_publication p\n"
+        "     JOIN pg_catalog.pg_publication_rel pr ON p.oid = pr.prpubid\n"
+        "     JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid\n"
+        "WHERE pr.prrelid = '16417'\n"
+        "UNION\n"
+        "SELECT pubname\n"
+        "     , NULL\n"
+        "     , NULL\n"
+        "FROM pg_catalog.pg_publication p\n"
+        "WHERE p.puballtables AND pg_catalog.pg_relation_is_publishable('16417')\n"
+        "ORDER BY 1;",
+    ),
+    (
+        "psql \\d+ orders #9",
+        "SELECT c.oid::pg_catalog.regclass\n"
+        "FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i\n"
+        "WHERE c.oid = i.inhparent AND i.inhrelid = '16417'\n"
+        "  AND c.relkind != 'p' AND c.relkind != 'I'\n"
+        "ORDER BY inhseqno;",
+    ),
+    (
+        "psql \\d+ orders #10",
+        "SELECT c.oid::pg_catalog.regclass, c.relkind, inhdetachpending, "
+        "pg_catalog.pg_get_expr(c.relpartbound, c.oid)\n"
+        "FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i\n"
+        "WHERE c.oid = i.inhrelid AND i.inhparent = '16417'\n"
+        "ORDER BY pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', "
+        "c.oid::pg_catalog.regclass::pg_catalog.text;",
+    ),
+    (
+        "psql \\d orders #2",
+        "SELECT c.relchecks, c.relkind, c.relhasindex, c.relhasrules, c.relhastriggers, "
+        "c.relrowsecurity, c.relforcerowsecurity, false AS relhasoids, c.relispartition, "
+        "'', c.reltablespace, CASE WHEN c.reloftype = 0 THEN '' ELSE "
+        "c.reloftype::pg_catalog.regtype::pg_catalog.text END, c.relpersistence, "
+        "c.relreplident, am.amname\n"
+        "FROM pg_catalog.pg_class c\n"
+        " LEFT JOIN pg_catalog.pg_class tc ON (c.reltoastrelid = tc.oid)\n"
+        "LEFT JOIN pg_catalog.pg_am am ON (c.relam = am.oid)\n"
+        "WHERE c.oid = '16417';",
+    ),
+    (
+        "psql \\d orders #3",
+        "SELECT a.attname,\n"
+        "  pg_catalog.format_type(a.atttypid, a.atttypmod),\n"
+        "  (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid, true)\n"
+        "   FROM pg_catalog.pg_attrdef d\n"
+        "   WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum AND a.atthasdef),\n"
+        "  a.attnotnull,\n"
+        "  (SELECT c.collname FROM pg_catalog.pg_collation c, pg_catalog.pg_type t\n"
+        "   WHERE c.oid = a.attcollation AND t.oid = a.atttypid AND a.attcollation <> "
+        "t.typcollation) AS attcollation,\n"
+        "  a.attidentity,\n"
+        "  a.attgenerated\n"
+        "FROM pg_catalog.pg_attribute a\n"
+        "WHERE a.attrelid = '16417' AND a.attnum > 0 AND NOT a.attisdropped\n"
+        "ORDER BY a.attnum;",
+    ),
+    (
+        "psql \\l #1",
+        'SELECT d.datname as "Name",\n'
+        '       pg_catalog.pg_get_userbyid(d.datdba) as "Owner",\n'
+        '       pg_catalog.pg_encoding_to_char(d.encoding) as "Encoding",\n'
+        '       d.datcollate as "Collate",\n'
+        '       d.datctype as "Ctype",\n'
+        '       d.daticulocale as "ICU Locale",\n'
+        "       CASE d.datlocprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' END AS "
+        '"Locale Provider",\n'
+        "       pg_catalog.array_to_string(d.datacl, E'\\n') AS \"Access privileges\"\n"
+        "FROM pg_catalog.pg_database d\n"
+        "ORDER BY 1;",
+    ),
+    (
+        "psql \\dn #1",
+        'SELECT n.nspname AS "Name",\n'
+        '  pg_catalog.pg_get_userbyid(n.nspowner) AS "Owner"\n'
+        "FROM pg_catalog.pg_namespace n\n"
+        "WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'\n"
+        "ORDER BY 1;",
+    ),
+    (
+        "psql \\df #1",
+        'SELECT n.nspname as "Schema",\n'
+        '  p.proname as "Name",\n'
+        '  pg_catalog.pg_get_function_result(p.oid) as "Result data type",\n'
+        '  pg_catalog.pg_get_function_arguments(p.oid) as "Argument data types",\n'
+        " CASE p.prokind\n"
+        "  WHEN 'a' THEN 'agg'\n"
+        "  WHEN 'w' THEN 'window'\n"
+        "  WHEN 'p' THEN 'proc'\n"
+        "  ELSE 'func'\n"
+        ' END as "Type"\n'
+        "FROM pg_catalog.pg_proc p\n"
+        "     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace\n"
+        "WHERE pg_catalog.pg_function_is_visible(p.oid)\n"
+        "      AND n.nspname <> 'pg_catalog'\n"
+        "      AND n.nspname <> 'information_schema'\n"
+        "ORDER BY 1, 2, 4;",
+    ),
+    (
+        "psql \\du #1",
+        "SELECT r.rolname, r.rolsuper, r.rolinherit,\n"
+        "  r.rolcreaterole, r.rolcreatedb, r.rolcanlogin,\n"
+        "  r.rolconnlimit, r.rolvaliduntil,\n"
+        "  ARRAY(SELECT b.rolname\n"
+        "        FROM pg_catalog.pg_auth_members m\n"
+        "        JOIN pg_catalog.pg_roles b ON (m.roleid = b.oid)\n"
+        "        WHERE m.member = r.oid) as memberof\n"
+        ", r.rolreplication\n"
+        ", r.rolbypassrls\n"
+        "FROM pg_catalog.pg_roles r\n"
+        "WHERE r.rolname !~ '^pg_'\n"
+        "ORDER BY 1;",
+    ),
+    (
+        "psql \\dx #1",
+        'SELECT e.extname AS "Name", e.extversion AS "Version", n.nspname AS "Schema", '
+        'c.description AS "Description"\n'
+        "FROM pg_catalog.pg_extension e LEFT JOIN pg_catalog.pg_namespace n ON n.oid = "
+        "e.extnamespace LEFT JOIN pg_catalog.pg_description c ON c.objoid = e.oid AND "
+        "c.classoid = 'pg_catalog.pg_extension'::pg_catalog.regclass\n"
+        "ORDER BY 1;",
+    ),
+    (
+        "psql \\di #1",
+        'SELECT n.nspname as "Schema",\n'
+        '  c.relname as "Name",\n'
+        "  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN "
+        "'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' "
+        "THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned "
+        "table' WHEN 'I' THEN 'partitioned index' END as \"Type\",\n"
+        '  pg_catalog.pg_get_userbyid(c.relowner) as "Owner",\n'
+        '  c2.relname as "Table"\n'
+        "FROM pg_catalog.pg_class c\n"
+        "     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+        "     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam\n"
+        "     LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid\n"
+        "     LEFT JOIN pg_catalog.pg_class c2 ON i.indrelid = c2.oid\n"
+        "WHERE c.relkind IN ('i','I','')\n"
+        "      AND n.nspname <> 'pg_catalog'\n"
+        "      AND n.nspname !~ '^pg_toast'\n"
+        "      AND n.nspname <> 'information_schema'\n"
+        "  AND pg_catalog.pg_table_is_visible(c.oid)\n"
+        "ORDER BY 1,2;",
+    ),
+    (
+        "psql \\dv #1",
+        'SELECT n.nspname as "Schema",\n'
+        '  c.relname as "Name",\n'
+        "  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN "
+        "'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' "
+        "THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned "
+        "table' WHEN 'I' THEN 'partitioned index' END as \"Type\",\n"
+        '  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"\n'
+        "FROM pg_catalog.pg_class c\n"
+        "     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+        "WHERE c.relkind IN ('v','')\n"
+        "      AND n.nspname <> 'pg_catalog'\n"
+        "      AND n.nspname !~ '^pg_toast'\n"
+        "      AND n.nspname <> 'information_schema'\n"
+        "  AND pg_catalog.pg_table_is_visible(c.oid)\n"
+        "ORDER BY 1,2;",
+    ),
+    (
+        "psql \\ds #1",
+        'SELECT n.nspname as "Schema",\n'
+        '  c.relname as "Name",\n'
+        "  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN "
+        "'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' "
+        "THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned "
+        "table' WHEN 'I' THEN 'partitioned index' END as \"Type\",\n"
+        '  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"\n'
+        "FROM pg_catalog.pg_class c\n"
+        "     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+        "WHERE c.relkind IN ('S','')\n"
+        "      AND n.nspname <> 'pg_catalog'\n"
+        "      AND n.nspname !~ '^pg_toast'\n"
+        "      AND n.nspname <> 'information_schema'\n"
+        "  AND pg_catalog.pg_table_is_visible(c.oid)\n"
+        "ORDER BY 1,2;",
+    ),
+    (
+        "psql \\dp #1",
+        'SELECT n.nspname as "Schema",\n'
+        '  c.relname as "Name",\n'
+        "  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN "
+        "'materialized view' WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table' WHEN "
+        "'p' THEN 'partitioned table' END as \"Type\",\n"
+        "  pg_catalog.array_to_string(c.relacl, E'\\n') AS \"Access privileges\",\n"
+        "  pg_catalog.array_to_string(ARRAY(\n"
+        "    SELECT attname || E':\\n  ' || pg_catalog.array_to_string(attacl, E'\\n  ')\n"
+        "    FROM pg_catalog.pg_attribute a\n"
+        "    WHERE attrelid = c.oid AND NOT attisdropped AND attacl IS NOT NULL\n"
+        "  ), E'\\n') AS \"Column privileges\",\n"
+        "  pg_catalog.array_to_string(ARRAY(\n"
+        "    SELECT polname\n"
+        "    || CASE WHEN NOT polpermissive THEN\n"
+        "       E' (RESTRICTIVE)'\n"
+        "       ELSE '' END\n"
+        "    || CASE WHEN polcmd != '*' THEN\n"
+        "           E' (' || polcmd::pg_catalog.text || E'):'\n"
+        "       ELSE E':'\n"
+        "       END\n"
+        "    || CASE WHEN polqual IS NOT NULL THEN\n"
+        "           E'\\n  (u): ' || pg_catalog.pg_get_expr(polqual, polrelid)\n"
+        "       ELSE E''\n"
+        "       END\n"
+        "    || CASE WHEN polwithcheck IS NOT NULL THEN\n"
+        "           E'\\n  (c): ' || pg_catalog.pg_get_expr(polwithcheck, polrelid)\n"
+        "       ELSE E''\n"
+        "       END    || CASE WHEN polroles <> '{0}' THEN\n"
+        "           E'\\n  to: ' || pg_catalog.array_to_string(\n"
+        "               ARRAY(\n"
+        "                   SELECT rolname\n"
+        "                   FROM pg_catalog.pg_roles\n"
+        "                   WHERE oid = ANY (polroles)\n"
+        "                   ORDER BY 1\n"
+        "               ), E', ')\n"
+        "       ELSE E''\n"
+        "       END\n"
+        "    FROM pg_catalog.pg_policy pol\n"
+        "    WHERE polrelid = c.oid), E'\\n')\n"
+        '    AS "Policies"\n'
+        "FROM pg_catalog.pg_class c\n"
+        "     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+        "WHERE c.relkind IN ('r','v','m','S','f','p')\n"
+        "  AND n.nspname !~ '^pg_' AND pg_catalog.pg_table_is_visible(c.oid)\n"
+        "ORDER BY 1, 2;",
+    ),
+]
+
+
+# psql 15.20, captured from the statement log: `psql -c` with \dt+, \dT, \d+ big_orders,
+# \sf order_total, \df+ order_total, \dn+, \dv+, \z orders, \dd, \dD, \dE, \dm, \dy,
+# \dconfig, \l+, \dg.
+PSQL: list[Case] = [
+    *((sql, R, f"psql 15 -E: {source}") for source, sql in PSQL_E),
+    (
+        (
+            'SELECT n.nspname as "Schema",\n'
+            '  c.relname as "Name",\n'
+            "  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN "
+            "'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN "
+            "'t' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN "
+            "'partitioned table' WHEN 'I' THEN 'partitioned index' END as \"Type\",\n"
+            '  pg_catalog.pg_get_userbyid(c.relowner) as "Owner",\n'
+            "  CASE c.relpersistence WHEN 'p' THEN 'permanent' WHEN 't' THEN "
+            "'temporary' WHEN 'u' THEN 'unlogged' END as \"Persistence\",\n"
+            '  am.amname as "Access method",\n'
+            '  pg_catalog.pg_size_pretty(pg_catalog.pg_table_size(c.oid)) as "Size",\n'
+            "  pg_catalog.obj_description(c.oid, 'pg_class') as \"Description\"\n"
+            "FROM pg_catalog.pg_class c\n"
+            "     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+            "     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam\n"
+            "WHERE c.relkind IN ('r','p','')\n"
+            "      AND n.nspname <> 'pg_catalog'\n"
+            "      AND n.nspname !~ '^pg_toast'\n"
+            "      AND n.nspname <> 'information_schema'\n"
+            "  AND pg_catalog.pg_table_is_visible(c.oid)\n"
+            "ORDER BY 1,2;"
+        ),
+        R,
+        "psql 15.20: \\dt+",
+    ),
+    (
+        (
+            'SELECT n.nspname as "Schema",\n'
+            '  pg_catalog.format_type(t.oid, NULL) AS "Name",\n'
+            "  pg_catalog.obj_description(t.oid, 'pg_type') as \"Description\"\n"
+            "FROM pg_catalog.pg_type t\n"
+            "     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace\n"
+            "WHERE (t.typrelid = 0 OR (SELECT c.relkind = 'c' FROM pg_catalog.pg_class "
+            "c WHERE c.oid = t.typrelid))\n"
+            "  AND NOT EXISTS(SELECT 1 FROM pg_catalog.pg_type el WHERE el.oid = "
+            "t.typelem AND el.typarray = t.oid)\n"
+            "      AND n.nspname <> 'pg_catalog'\n"
+            "      AND n.nspname <> 'information_schema'\n"
+            "  AND pg_catalog.pg_type_is_visible(t.oid)\n"
+            "ORDER BY 1, 2;"
+        ),
+        R,
+        "psql 15.20: \\dT",
+    ),
+    (
+        (
+            "SELECT c.oid,\n"
+            "  n.nspname,\n"
+            "  c.relname\n"
+            "FROM pg_catalog.pg_class c\n"
+            "     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+            "WHERE c.relname OPERATOR(pg_catalog.~) '^(big_orders)$' COLLATE "
+            "pg_catalog.default\n"
+            "  AND pg_catalog.pg_table_is_visible(c.oid)\n"
+            "ORDER BY 2, 3;"
+        ),
+        R,
+        "psql 15.20: \\d+ big_orders (view)",
+    ),
+    (
+        (
+            "SELECT c.relchecks, c.relkind, c.relhasindex, c.relhasrules, "
+            "c.relhastriggers, c.relrowsecurity, c.relforcerowsecurity, false AS "
+            "relhasoids, c.relispartition, pg_catalog.array_to_string(c.reloptions || "
+            "array(select 'toast.' || x from pg_catalog.unnest(tc.reloptions) x), ', ')\n"
+            ", c.reltablespace, CASE WHEN c.reloftype = 0 THEN '' ELSE "
+            "c.reloftype::pg_catalog.regtype::pg_catalog.text END, c.relpersistence, "
+            "c.relreplident, am.amname\n"
+            "FROM pg_catalog.pg_class c\n"
+            " LEFT JOIN pg_catalog.pg_class tc ON (c.reltoastrelid = tc.oid)\n"
+            "LEFT JOIN pg_catalog.pg_am am ON (c.relam = am.oid)\n"
+            "WHERE c.oid = '21471';"
+        ),
+        R,
+        "psql 15.20: \\d+ big_orders (view)",
+    ),
+    (
+        (
+            "SELECT a.attname,\n"
+            "  pg_catalog.format_type(a.atttypid, a.atttypmod),\n"
+            "  (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid, true)\n"
+            "   FROM pg_catalog.pg_attrdef d\n"
+            "   WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum AND a.atthasdef),\n"
+            "  a.attnotnull,\n"
+            "  (SELECT c.collname FROM pg_catalog.pg_collation c, pg_catalog.pg_type t\n"
+            "   WHERE c.oid = a.attcollation AND t.oid = a.atttypid AND a.attcollation "
+            "<> t.typcollation) AS attcollation,\n"
+            "  a.attidentity,\n"
+            "  a.attgenerated,\n"
+            "  a.attstorage,\n"
+            "  pg_catalog.col_description(a.attrelid, a.attnum)\n"
+            "FROM pg_catalog.pg_attribute a\n"
+            "WHERE a.attrelid = '21471' AND a.attnum > 0 AND NOT a.attisdropped\n"
+            "ORDER BY a.attnum;"
+        ),
+        R,
+        "psql 15.20: \\d+ big_orders (view)",
+    ),
+    (
+        "SELECT pg_catalog.pg_get_viewdef('21471'::pg_catalog.oid, true);",
+        R,
+        "psql 15.20: \\d+ big_orders (view definition)",
+    ),
+    (
+        (
+            "SELECT r.rulename, trim(trailing ';' from "
+            "pg_catalog.pg_get_ruledef(r.oid, true))\n"
+            "FROM pg_catalog.pg_rewrite r\n"
+            "WHERE r.ev_class = '21471' AND r.rulename != '_RETURN' ORDER BY 1;"
+        ),
+        R,
+        "psql 15.20: \\d+ big_orders (rules)",
+    ),
+    (
+        "SELECT 'order_total'::pg_catalog.regproc::pg_catalog.oid",
+        R,
+        "psql 15.20: \\sf order_total",
+    ),
+    ("SELECT pg_catalog.pg_get_functiondef(21475)", R, "psql 15.20: \\sf order_total"),
+    (
+        (
+            'SELECT n.nspname as "Schema",\n'
+            '  p.proname as "Name",\n'
+            '  pg_catalog.pg_get_function_result(p.oid) as "Result data type",\n'
+            '  pg_catalog.pg_get_function_arguments(p.oid) as "Argument data types",\n'
+            " CASE p.prokind\n"
+            "  WHEN 'a' THEN 'agg'\n"
+            "  WHEN 'w' THEN 'window'\n"
+            "  WHEN 'p' THEN 'proc'\n"
+            "  ELSE 'func'\n"
+            ' END as "Type",\n'
+            " CASE\n"
+            "  WHEN p.provolatile = 'i' THEN 'immutable'\n"
+            "  WHEN p.provolatile = 's' THEN 'stable'\n"
+            "  WHEN p.provolatile = 'v' THEN 'volatile'\n"
+            ' END as "Volatility",\n'
+            " CASE\n"
+            "  WHEN p.proparallel = 'r' THEN 'restricted'\n"
+            "  WHEN p.proparallel = 's' THEN 'safe'\n"
+            "  WHEN p.proparallel = 'u' THEN 'unsafe'\n"
+            ' END as "Parallel",\n'
+            ' pg_catalog.pg_get_userbyid(p.proowner) as "Owner",\n'
+            " CASE WHEN prosecdef THEN 'definer' ELSE 'invoker' END AS \"Security\",\n"
+            " pg_catalog.array_to_string(p.proacl, E'\\n') AS \"Access privileges\",\n"
+            ' l.lanname as "Language",\n'
+            ' COALESCE(pg_catalog.pg_get_function_sqlbody(p.oid), p.prosrc) as "Source code",\n'
+            " pg_catalog.obj_description(p.oid, 'pg_proc') as \"Description\"\n"
+            "FROM pg_catalog.pg_proc p\n"
+            "     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace\n"
+            "     LEFT JOIN pg_catalog.pg_language l ON l.oid = p.prolang\n"
+            "WHERE p.proname OPERATOR(pg_catalog.~) '^(order_total)$' COLLATE "
+            "pg_catalog.default\n"
+            "  AND pg_catalog.pg_function_is_visible(p.oid)\n"
+            "ORDER BY 1, 2, 4;"
+        ),
+        R,
+        "psql 15.20: \\df+ order_total",
+    ),
+    (
+        (
+            'SELECT n.nspname AS "Name",\n'
+            '  pg_catalog.pg_get_userbyid(n.nspowner) AS "Owner",\n'
+            "  pg_catalog.array_to_string(n.nspacl, E'\\n') AS \"Access privileges\",\n"
+            "  pg_catalog.obj_description(n.oid, 'pg_namespace') AS \"Description\"\n"
+            "FROM pg_catalog.pg_namespace n\n"
+            "WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'\n"
+            "ORDER BY 1;"
+        ),
+        R,
+        "psql 15.20: \\dn+",
+    ),
+    (
+        (
+            'SELECT n.nspname as "Schema",\n'
+            '  c.relname as "Name",\n'
+            "  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN "
+            "'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN "
+            "'t' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN "
+            "'partitioned table' WHEN 'I' THEN 'partitioned index' END as \"Type\",\n"
+            '  pg_catalog.pg_get_userbyid(c.relowner) as "Owner",\n'
+            "  CASE c.relpersistence WHEN 'p' THEN 'permanent' WHEN 't' THEN "
+            "'temporary' WHEN 'u' THEN 'unlogged' END as \"Persistence\",\n"
+            '  pg_catalog.pg_size_pretty(pg_catalog.pg_table_size(c.oid)) as "Size",\n'
+            "  pg_catalog.obj_description(c.oid, 'pg_class') as \"Description\"\n"
+            "FROM pg_catalog.pg_class c\n"
+            "     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+            "WHERE c.relkind IN ('v','')\n"
+            "      AND n.nspname <> 'pg_catalog'\n"
+            "      AND n.nspname !~ '^pg_toast'\n"
+            "      AND n.nspname <> 'information_schema'\n"
+            "  AND pg_catalog.pg_table_is_visible(c.oid)\n"
+            "ORDER BY 1,2;"
+        ),
+        R,
+        "psql 15.20: \\dv+",
+    ),
+    (
+        (
+            'SELECT n.nspname as "Schema",\n'
+            '  c.relname as "Name",\n'
+            "  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN "
+            "'materialized view' WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign "
+            "table' WHEN 'p' THEN 'partitioned table' END as \"Type\",\n"
+            "  pg_catalog.array_to_string(c.relacl, E'\\n') AS \"Access privileges\",\n"
+            "  pg_catalog.array_to_string(ARRAY(\n"
+            "    SELECT attname || E':\\n  ' || pg_catalog.array_to_string(attacl, E'\\n  ')\n"
+            "    FROM pg_catalog.pg_attribute a\n"
+            "    WHERE attrelid = c.oid AND NOT attisdropped AND attacl IS NOT NULL\n"
+            "  ), E'\\n') AS \"Column privileges\",\n"
+            "  pg_catalog.array_to_string(ARRAY(\n"
+            "    SELECT polname\n"
+            "    || CASE WHEN NOT polpermissive THEN\n"
+            "       E' (RESTRICTIVE)'\n"
+            "       ELSE '' END\n"
+            "    || CASE WHEN polcmd != '*' THEN\n"
+            "           E' (' || polcmd::pg_catalog.text || E'):'\n"
+            "       ELSE E':'\n"
+            "       END\n"
+            "    || CASE WHEN polqual IS NOT NULL THEN\n"
+            "           E'\\n  (u): ' || pg_catalog.pg_get_expr(polqual, polrelid)\n"
+            "       ELSE E''\n"
+            "       END\n"
+            "    || CASE WHEN polwithcheck IS NOT NULL THEN\n"
+            "           E'\\n  (c): ' || pg_catalog.pg_get_expr(polwithcheck, polrelid)\n"
+            "       ELSE E''\n"
+            "       END    || CASE WHEN polroles <> '{0}' THEN\n"
+            "           E'\\n  to: ' || pg_catalog.array_to_string(\n"
+            "               ARRAY(\n"
+            "                   SELECT rolname\n"
+            "                   FROM pg_catalog.pg_roles\n"
+            "                   WHERE oid = ANY (polroles)\n"
+            "                   ORDER BY 1\n"
+            "               ), E', ')\n"
+            "       ELSE E''\n"
+            "       END\n"
+            "    FROM pg_catalog.pg_policy pol\n"
+            "    WHERE polrelid = c.oid), E'\\n')\n"
+            '    AS "Policies"\n'
+            "FROM pg_catalog.pg_class c\n"
+            "     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+            "WHERE c.relkind IN ('r','v','m','S','f','p')\n"
+            "  AND c.relname OPERATOR(pg_catalog.~) '^(orders)$' COLLATE pg_catalog.default\n"
+            "  AND n.nspname !~ '^pg_' AND pg_catalog.pg_table_is_visible(c.oid)\n"
+            "ORDER BY 1, 2;"
+        ),
+        R,
+        "psql 15.20: \\z orders",
+    ),
+    (
+        (
+            'SELECT DISTINCT tt.nspname AS "Schema", tt.name AS "Name", tt.object AS '
+            '"Object", d.description AS "Description"\n'
+            "FROM (\n"
+            "  SELECT pgc.oid as oid, pgc.tableoid AS tableoid,\n"
+            "  n.nspname as nspname,\n"
+            "  CAST(pgc.conname AS pg_catalog.text) as name,  CAST('table constraint' "
+            "AS pg_catalog.text) as object\n"
+            "  FROM pg_catalog.pg_constraint pgc\n"
+            "    JOIN pg_catalog.pg_class c ON c.oid = pgc.conrelid\n"
+            "    LEFT JOIN pg_catalog.pg_namespace n     ON n.oid = c.relnamespace\n"
+            "WHERE n.nspname <> 'pg_catalog'\n"
+            "      AND n.nspname <> 'information_schema'\n"
+            "  AND pg_catalog.pg_table_is_visible(c.oid)\n"
+            "UNION ALL\n"
+            "  SELECT pgc.oid as oid, pgc.tableoid AS tableoid,\n"
+            "  n.nspname as nspname,\n"
+            "  CAST(pgc.conname AS pg_catalog.text) as name,  CAST('domain constraint' "
+            "AS pg_catalog.text) as object\n"
+            "  FROM pg_catalog.pg_constraint pgc\n"
+            "    JOIN pg_catalog.pg_type t ON t.oid = pgc.contypid\n"
+            "    LEFT JOIN pg_catalog.pg_namespace n     ON n.oid = t.typnamespace\n"
+            "WHERE n.nspname <> 'pg_catalog'\n"
+            "      AND n.nspname <> 'information_schema'\n"
+            "  AND pg_catalog.pg_type_is_visible(t.oid)\n"
+            "UNION ALL\n"
+            "  SELECT o.oid as oid, o.tableoid as tableoid,\n"
+            "  n.nspname as nspname,\n"
+            "  CAST(o.opcname AS pg_catalog.text) as name,\n"
+            "  CAST('operator class' AS pg_catalog.text) as object\n"
+            "  FROM pg_catalog.pg_opclass o\n"
+            "    JOIN pg_catalog.pg_am am ON o.opcmethod = am.oid\n"
+            "    JOIN pg_catalog.pg_namespace n ON n.oid = o.opcnamespace\n"
+            "      AND n.nspname <> 'pg_catalog'\n"
+            "      AND n.nspname <> 'information_schema'\n"
+            "  AND pg_catalog.pg_opclass_is_visible(o.oid)\n"
+            "UNION ALL\n"
+            "  SELECT opf.oid as oid, opf.tableoid as tableoid,\n"
+            "  n.nspname as nspname,\n"
+            "  CAST(opf.opfname AS pg_catalog.text) AS name,\n"
+            "  CAST('operator family' AS pg_catalog.text) as object\n"
+            "  FROM pg_catalog.pg_opfamily opf\n"
+            "    JOIN pg_catalog.pg_am am ON opf.opfmethod = am.oid\n"
+            "    JOIN pg_catalog.pg_namespace n ON opf.opfnamespace = n.oid\n"
+            "      AND n.nspname <> 'pg_catalog'\n"
+            "      AND n.nspname <> 'information_schema'\n"
+            "  AND pg_catalog.pg_opfamily_is_visible(opf.oid)\n"
+            "UNION ALL\n"
+            "  SELECT r.oid as oid, r.tableoid as tableoid,\n"
+            "  n.nspname as nspname,\n"
+            "  CAST(r.rulename AS pg_catalog.text) as name,  CAST('rule' AS "
+            "pg_catalog.text) as object\n"
+            "  FROM pg_catalog.pg_rewrite r\n"
+            "       JOIN pg_catalog.pg_class c ON c.oid = r.ev_class\n"
+            "       LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+            "  WHERE r.rulename != '_RETURN'\n"
+            "      AND n.nspname <> 'pg_catalog'\n"
+            "      AND n.nspname <> 'information_schema'\n"
+            "  AND pg_catalog.pg_table_is_visible(c.oid)\n"
+            "UNION ALL\n"
+            "  SELECT t.oid as oid, t.tableoid as tableoid,\n"
+            "  n.nspname as nspname,\n"
+            "  CAST(t.tgname AS pg_catalog.text) as name,  CAST('trigger' AS "
+            "pg_catalog.text) as object\n"
+            "  FROM pg_catalog.pg_trigger t\n"
+            "       JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid\n"
+            "       LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+            "WHERE n.nspname <> 'pg_catalog'\n"
+            "      AND n.nspname <> 'information_schema'\n"
+            "  AND pg_catalog.pg_table_is_visible(c.oid)\n"
+            ") AS tt\n"
+            "  JOIN pg_catalog.pg_description d ON (tt.oid = d.objoid AND tt.tableoid "
+            "= d.classoid AND d.objsubid = 0)\n"
+            "ORDER BY 1, 2, 3;"
+        ),
+        R,
+        "psql 15.20: \\dd",
+    ),
+    (
+        (
+            'SELECT n.nspname as "Schema",\n'
+            '       t.typname as "Name",\n'
+            '       pg_catalog.format_type(t.typbasetype, t.typtypmod) as "Type",\n'
+            "       (SELECT c.collname FROM pg_catalog.pg_collation c, pg_catalog.pg_type bt\n"
+            "        WHERE c.oid = t.typcollation AND bt.oid = t.typbasetype AND "
+            't.typcollation <> bt.typcollation) as "Collation",\n'
+            "       CASE WHEN t.typnotnull THEN 'not null' END as \"Nullable\",\n"
+            '       t.typdefault as "Default",\n'
+            "       pg_catalog.array_to_string(ARRAY(\n"
+            "         SELECT pg_catalog.pg_get_constraintdef(r.oid, true) FROM "
+            "pg_catalog.pg_constraint r WHERE t.oid = r.contypid\n"
+            "       ), ' ') as \"Check\"\n"
+            "FROM pg_catalog.pg_type t\n"
+            "     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace\n"
+            "WHERE t.typtype = 'd'\n"
+            "      AND n.nspname <> 'pg_catalog'\n"
+            "      AND n.nspname <> 'information_schema'\n"
+            "  AND pg_catalog.pg_type_is_visible(t.oid)\n"
+            "ORDER BY 1, 2;"
+        ),
+        R,
+        "psql 15.20: \\dD",
+    ),
+    (
+        (
+            'SELECT n.nspname as "Schema",\n'
+            '  c.relname as "Name",\n'
+            "  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN "
+            "'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN "
+            "'t' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN "
+            "'partitioned table' WHEN 'I' THEN 'partitioned index' END as \"Type\",\n"
+            '  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"\n'
+            "FROM pg_catalog.pg_class c\n"
+            "     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+            "WHERE c.relkind IN ('f','')\n"
+            "      AND n.nspname <> 'pg_catalog'\n"
+            "      AND n.nspname !~ '^pg_toast'\n"
+            "      AND n.nspname <> 'information_schema'\n"
+            "  AND pg_catalog.pg_table_is_visible(c.oid)\n"
+            "ORDER BY 1,2;"
+        ),
+        R,
+        "psql 15.20: \\dE",
+    ),
+    (
+        (
+            'SELECT n.nspname as "Schema",\n'
+            '  c.relname as "Name",\n'
+            "  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN "
+            "'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN "
+            "'t' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN "
+            "'partitioned table' WHEN 'I' THEN 'partitioned index' END as \"Type\",\n"
+            '  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"\n'
+            "FROM pg_catalog.pg_class c\n"
+            "     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+            "     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam\n"
+            "WHERE c.relkind IN ('m','')\n"
+            "      AND n.nspname <> 'pg_catalog'\n"
+            "      AND n.nspname !~ '^pg_toast'\n"
+            "      AND n.nspname <> 'information_schema'\n"
+            "  AND pg_catalog.pg_table_is_visible(c.oid)\n"
+            "ORDER BY 1,2;"
+        ),
+        R,
+        "psql 15.20: \\dm",
+    ),
+    (
+        (
+            'SELECT evtname as "Name", evtevent as "Event", '
+            'pg_catalog.pg_get_userbyid(e.evtowner) as "Owner",\n'
+            " case evtenabled when 'O' then 'enabled'  when 'R' then 'replica'  when "
+            "'A' then 'always'  when 'D' then 'disabled' end as \"Enabled\",\n"
+            ' e.evtfoid::pg_catalog.regproc as "Function", '
+            "pg_catalog.array_to_string(array(select x from pg_catalog.unnest(evttags) "
+            "as t(x)), ', ') as \"Tags\"\n"
+            "FROM pg_catalog.pg_event_trigger e ORDER BY 1"
+        ),
+        R,
+        "psql 15.20: \\dy",
+    ),
+    (
+        (
+            'SELECT s.name AS "Parameter", pg_catalog.current_setting(s.name) AS "Value"\n'
+            "FROM pg_catalog.pg_settings s\n"
+            "WHERE s.source <> 'default' AND\n"
+            "      s.setting IS DISTINCT FROM s.boot_val\n"
+            "ORDER BY 1;"
+        ),
+        R,
+        "psql 15.20: \\dconfig",
+    ),
+    (
+        (
+            'SELECT d.datname as "Name",\n'
+            '       pg_catalog.pg_get_userbyid(d.datdba) as "Owner",\n'
+            '       pg_catalog.pg_encoding_to_char(d.encoding) as "Encoding",\n'
+            '       d.datcollate as "Collate",\n'
+            '       d.datctype as "Ctype",\n'
+            '       d.daticulocale as "ICU Locale",\n'
+            "       CASE d.datlocprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' END "
+            'AS "Locale Provider",\n'
+            "       pg_catalog.array_to_string(d.datacl, E'\\n') AS \"Access privileges\",\n"
+            "       CASE WHEN pg_catalog.has_database_privilege(d.datname, 'CONNECT')\n"
+            "          OR pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE')\n"
+            "            THEN "
+            "pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(d.datname))\n"
+            "            ELSE 'No Access'\n"
+            '       END as "Size",\n'
+            '       t.spcname as "Tablespace",\n'
+            "       pg_catalog.shobj_description(d.oid, 'pg_database') as \"Description\"\n"
+            "FROM pg_catalog.pg_database d\n"
+            "  JOIN pg_catalog.pg_tablespace t on d.dattablespace = t.oid\n"
+            "ORDER BY 1;"
+        ),
+        R,
+        "psql 15.20: \\l+",
+    ),
+    (
+        (
+            "SELECT r.rolname, r.rolsuper, r.rolinherit,\n"
+            "  r.rolcreaterole, r.rolcreatedb, r.rolcanlogin,\n"
+            "  r.rolconnlimit, r.rolvaliduntil,\n"
+            "  ARRAY(SELECT b.rolname\n"
+            "        FROM pg_catalog.pg_auth_members m\n"
+            "        JOIN pg_catalog.pg_roles b ON (m.roleid = b.oid)\n"
+            "        WHERE m.member = r.oid) as memberof\n"
+            ", r.rolreplication\n"
+            ", r.rolbypassrls\n"
+            "FROM pg_catalog.pg_roles r\n"
+            "WHERE r.rolname !~ '^pg_'\n"
+            "ORDER BY 1;"
+        ),
+        R,
+        "psql 15.20: \\dg",
+    ),
+]
+
+
+# pgjdbc 42.5.5 (Debian libpostgresql-jdbc-java) on OpenJDK 17: a throwaway program that
+# connects (ApplicationName set), calls DatabaseMetaData getTables, getColumns,
+# getPrimaryKeys, getIndexInfo, getImportedKeys, getExportedKeys, getProcedures,
+# getFunctions, getSchemas, getTypeInfo, then setTransactionIsolation, setReadOnly with
+# autocommit off, a query, rollback, a PreparedStatement and setClientInfo.
+PGJDBC: list[Case] = [
+    ("SET extra_float_digits = 3", R, "pgjdbc 42.5.5: connection start"),
+    (
+        "SET application_name = 'iapcap-jdbc'",
+        R,
+        "pgjdbc 42.5.5: connection start (ApplicationName)",
+    ),
+    (
+        (
+            "SELECT NULL AS TABLE_CAT, n.nspname AS TABLE_SCHEM, c.relname AS "
+            "TABLE_NAME,  CASE n.nspname ~ '^pg_' OR n.nspname = 'information_schema'  "
+            "WHEN true THEN CASE  WHEN n.nspname = 'pg_catalog' OR n.nspname = "
+            "'information_schema' THEN CASE c.relkind   WHEN 'r' THEN 'SYSTEM TABLE'   "
+            "WHEN 'v' THEN 'SYSTEM VIEW'   WHEN 'i' THEN 'SYSTEM INDEX'   ELSE NULL   "
+            "END  WHEN n.nspname = 'pg_toast' THEN CASE c.relkind   WHEN 'r' THEN "
+            "'SYSTEM TOAST TABLE'   WHEN 'i' THEN 'SYSTEM TOAST INDEX'   ELSE NULL   "
+            "END  ELSE CASE c.relkind   WHEN 'r' THEN 'TEMPORARY TABLE'   WHEN 'p' "
+            "THEN 'TEMPORARY TABLE'   WHEN 'i' THEN 'TEMPORARY INDEX'   WHEN 'S' THEN "
+            "'TEMPORARY SEQUENCE'   WHEN 'v' THEN 'TEMPORARY VIEW'   ELSE NULL   END  "
+            "END  WHEN false THEN CASE c.relkind  WHEN 'r' THEN 'TABLE'  WHEN 'p' THEN "
+            "'PARTITIONED TABLE'  WHEN 'i' THEN 'INDEX'  WHEN 'P' then 'PARTITIONED "
+            "INDEX'  WHEN 'S' THEN 'SEQUENCE'  WHEN 'v' THEN 'VIEW'  WHEN 'c' THEN "
+            "'TYPE'  WHEN 'f' THEN 'FOREIGN TABLE'  WHEN 'm' THEN 'MATERIALIZED VIEW'  "
+            "ELSE NULL  END  ELSE NULL  END  AS TABLE_TYPE, d.description AS REMARKS,  "
+            "'' as TYPE_CAT, '' as TYPE_SCHEM, '' as TYPE_NAME, '' AS "
+            "SELF_REFERENCING_COL_NAME, '' AS REF_GENERATION  FROM "
+            "pg_catalog.pg_namespace n, pg_catalog.pg_class c  LEFT JOIN "
+            "pg_catalog.pg_description d ON (c.oid = d.objoid AND d.objsubid = 0  and "
+            "d.classoid = 'pg_class'::regclass)  WHERE c.relnamespace = n.oid  AND "
+            "n.nspname LIKE 'public' AND c.relname LIKE '%' AND (false  OR ( c.relkind "
+            "= 'r' AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' )  OR "
+            "( c.relkind = 'v' AND n.nspname <> 'pg_catalog' AND n.nspname <> "
+            "'information_schema' ) )  ORDER BY TABLE_TYPE,TABLE_SCHEM,TABLE_NAME "
+        ),
+        R,
+        "pgjdbc 42.5.5: DatabaseMetaData.getTables(public, TABLE/VIEW)",
+    ),
+    (
+        (
+            "SELECT NULL AS TABLE_CAT, n.nspname AS TABLE_SCHEM, c.relname AS "
+            "TABLE_NAME,  CASE n.nspname ~ '^pg_' OR n.nspname = 'information_schema'  "
+            "WHEN true THEN CASE  WHEN n.nspname = 'pg_catalog' OR n.nspname = "
+            "'information_schema' THEN CASE c.relkind   WHEN 'r' THEN 'SYSTEM TABLE'   "
+            "WHEN 'v' THEN 'SYSTEM VIEW'   WHEN 'i' THEN 'SYSTEM INDEX'   ELSE NULL   "
+            "END  WHEN n.nspname = 'pg_toast' THEN CASE c.relkind   WHEN 'r' THEN "
+            "'SYSTEM TOAST TABLE'   WHEN 'i' THEN 'SYSTEM TOAST INDEX'   ELSE NULL   "
+            "END  ELSE CASE c.relkind   WHEN 'r' THEN 'TEMPORARY TABLE'   WHEN 'p' "
+            "THEN 'TEMPORARY TABLE'   WHEN 'i' THEN 'TEMPORARY INDEX'   WHEN 'S' THEN "
+            "'TEMPORARY SEQUENCE'   WHEN 'v' THEN 'TEMPORARY VIEW'   ELSE NULL   END  "
+            "END  WHEN false THEN CASE c.relkind  WHEN 'r' THEN 'TABLE'  WHEN 'p' THEN "
+            "'PARTITIONED TABLE'  WHEN 'i' THEN 'INDEX'  WHEN 'P' then 'PARTITIONED "
+            "INDEX'  WHEN 'S' THEN 'SEQUENCE'  WHEN 'v' THEN 'VIEW'  WHEN 'c' THEN "
+            "'TYPE'  WHEN 'f' THEN 'FOREIGN TABLE'  WHEN 'm' THEN 'MATERIALIZED VIEW'  "
+            "ELSE NULL  END  ELSE NULL  END  AS TABLE_TYPE, d.description AS REMARKS,  "
+            "'' as TYPE_CAT, '' as TYPE_SCHEM, '' as TYPE_NAME, '' AS "
+            "SELF_REFERENCING_COL_NAME, '' AS REF_GENERATION  FROM "
+            "pg_catalog.pg_namespace n, pg_catalog.pg_class c  LEFT JOIN "
+            "pg_catalog.pg_description d ON (c.oid = d.objoid AND d.objsubid = 0  and "
+            "d.classoid = 'pg_class'::regclass)  WHERE c.relnamespace = n.oid  AND "
+            "c.relname LIKE '%' ORDER BY TABLE_TYPE,TABLE_SCHEM,TABLE_NAME "
+        ),
+        R,
+        "pgjdbc 42.5.5: DatabaseMetaData.getTables(all)",
+    ),
+    (
+        (
+            "SELECT * FROM (SELECT "
+            "n.nspname,c.relname,a.attname,a.atttypid,a.attnotnull OR (t.typtype = 'd' "
+            "AND t.typnotnull) AS "
+            "attnotnull,a.atttypmod,a.attlen,t.typtypmod,row_number() OVER (PARTITION "
+            "BY a.attrelid ORDER BY a.attnum) AS attnum, nullif(a.attidentity, '') as "
+            "attidentity,nullif(a.attgenerated, '') as "
+            "attgenerated,pg_catalog.pg_get_expr(def.adbin, def.adrelid) AS "
+            "adsrc,dsc.description,t.typbasetype,t.typtype  FROM "
+            "pg_catalog.pg_namespace n  JOIN pg_catalog.pg_class c ON (c.relnamespace "
+            "= n.oid)  JOIN pg_catalog.pg_attribute a ON (a.attrelid=c.oid)  JOIN "
+            "pg_catalog.pg_type t ON (a.atttypid = t.oid)  LEFT JOIN "
+            "pg_catalog.pg_attrdef def ON (a.attrelid=def.adrelid AND a.attnum = "
+            "def.adnum)  LEFT JOIN pg_catalog.pg_description dsc ON (c.oid=dsc.objoid "
+            "AND a.attnum = dsc.objsubid)  LEFT JOIN pg_catalog.pg_class dc ON "
+            "(dc.oid=dsc.classoid AND dc.relname='pg_class')  LEFT JOIN "
+            "pg_catalog.pg_namespace dn ON (dc.relnamespace=dn.oid AND "
+            "dn.nspname='pg_catalog')  WHERE c.relkind in ('r','p','v','f','m') and "
+            "a.attnum > 0 AND NOT a.attisdropped  AND n.nspname LIKE 'public' AND "
+            "c.relname LIKE 'orders') c WHERE true  AND attname LIKE '%' ORDER BY "
+            "nspname,c.relname,attnum "
+        ),
+        R,
+        "pgjdbc 42.5.5: DatabaseMetaData.getColumns",
+    ),
+    (
+        (
+            "SELECT        result.TABLE_CAT,        result.TABLE_SCHEM,        "
+            "result.TABLE_NAME,        result.COLUMN_NAME,        result.KEY_SEQ,      "
+            "  result.PK_NAME FROM      (SELECT NULL AS TABLE_CAT, n.nspname AS "
+            "TABLE_SCHEM,   ct.relname AS TABLE_NAME, a.attname AS COLUMN_NAME,   "
+            "(information_schema._pg_expandarray(i.indkey)).n AS KEY_SEQ, ci.relname "
+            "AS PK_NAME,   information_schema._pg_expandarray(i.indkey) AS KEYS, "
+            "a.attnum AS A_ATTNUM FROM pg_catalog.pg_class ct   JOIN "
+            "pg_catalog.pg_attribute a ON (ct.oid = a.attrelid)   JOIN "
+            "pg_catalog.pg_namespace n ON (ct.relnamespace = n.oid)   JOIN "
+            "pg_catalog.pg_index i ON ( a.attrelid = i.indrelid)   JOIN "
+            "pg_catalog.pg_class ci ON (ci.oid = i.indexrelid) WHERE true  AND "
+            "n.nspname = 'public' AND ct.relname = 'orders' AND i.indisprimary  ) "
+            "result where  result.A_ATTNUM = (result.KEYS).x  ORDER BY "
+            "result.table_name, result.pk_name, result.key_seq"
+        ),
+        R,
+        "pgjdbc 42.5.5: DatabaseMetaData.getPrimaryKeys",
+    ),
+    (
+        (
+            "SELECT     tmp.TABLE_CAT,     tmp.TABLE_SCHEM,     tmp.TABLE_NAME,     "
+            "tmp.NON_UNIQUE,     tmp.INDEX_QUALIFIER,     tmp.INDEX_NAME,     "
+            "tmp.TYPE,     tmp.ORDINAL_POSITION,     trim(both '\"' from "
+            "pg_catalog.pg_get_indexdef(tmp.CI_OID, tmp.ORDINAL_POSITION, false)) AS "
+            "COLUMN_NAME,   CASE tmp.AM_NAME     WHEN 'btree' THEN CASE "
+            "tmp.I_INDOPTION[tmp.ORDINAL_POSITION - 1] & 1::smallint       WHEN 1 THEN "
+            "'D'       ELSE 'A'     END     ELSE NULL   END AS ASC_OR_DESC,     "
+            "tmp.CARDINALITY,     tmp.PAGES,     tmp.FILTER_CONDITION FROM (SELECT "
+            "NULL AS TABLE_CAT, n.nspname AS TABLE_SCHEM,   ct.relname AS TABLE_NAME, "
+            "NOT i.indisunique AS NON_UNIQUE,   NULL AS INDEX_QUALIFIER, ci.relname AS "
+            "INDEX_NAME,   CASE i.indisclustered     WHEN true THEN 1    ELSE CASE "
+            "am.amname       WHEN 'hash' THEN 2      ELSE 3    END   END AS TYPE,   "
+            "(information_schema._pg_expandarray(i.indkey)).n AS ORDINAL_POSITION,   "
+            "ci.reltuples AS CARDINALITY,   ci.relpages AS PAGES,   "
+            "pg_catalog.pg_get_expr(i.indpred, i.indrelid) AS FILTER_CONDITION,   "
+            "ci.oid AS CI_OID,   i.indoption AS I_INDOPTION,   am.amname AS AM_NAME "
+            "FROM pg_catalog.pg_class ct   JOIN pg_catalog.pg_namespace n ON "
+            "(ct.relnamespace = n.oid)   JOIN pg_catalog.pg_index i ON (ct.oid = "
+            "i.indrelid)   JOIN pg_catalog.pg_class ci ON (ci.oid = i.indexrelid)   "
+            "JOIN pg_catalog.pg_am am ON (ci.relam = am.oid) WHERE true  AND n.nspname "
+            "= 'public' AND ct.relname = 'orders') AS tmp ORDER BY NON_UNIQUE, TYPE, "
+            "INDEX_NAME, ORDINAL_POSITION "
+        ),
+        R,
+        "pgjdbc 42.5.5: DatabaseMetaData.getIndexInfo",
+    ),
+    (
+        "SELECT setting FROM pg_catalog.pg_settings WHERE name='max_index_keys'",
+        R,
+        "pgjdbc 42.5.5: DatabaseMetaData.getImportedKeys (max_index_keys)",
+    ),
+    (
+        (
+            "SELECT NULL::text AS PKTABLE_CAT, pkn.nspname AS PKTABLE_SCHEM, "
+            "pkc.relname AS PKTABLE_NAME, pka.attname AS PKCOLUMN_NAME, NULL::text AS "
+            "FKTABLE_CAT, fkn.nspname AS FKTABLE_SCHEM, fkc.relname AS FKTABLE_NAME, "
+            "fka.attname AS FKCOLUMN_NAME, pos.n AS KEY_SEQ, CASE con.confupdtype  "
+            "WHEN 'c' THEN 0 WHEN 'n' THEN 2 WHEN 'd' THEN 4 WHEN 'r' THEN 1 WHEN 'p' "
+            "THEN 1 WHEN 'a' THEN 3 ELSE NULL END AS UPDATE_RULE, CASE con.confdeltype "
+            " WHEN 'c' THEN 0 WHEN 'n' THEN 2 WHEN 'd' THEN 4 WHEN 'r' THEN 1 WHEN 'p' "
+            "THEN 1 WHEN 'a' THEN 3 ELSE NULL END AS DELETE_RULE, con.conname AS "
+            "FK_NAME, pkic.relname AS PK_NAME, CASE  WHEN con.condeferrable AND "
+            "con.condeferred THEN 5 WHEN con.condeferrable THEN 6 ELSE 7 END AS "
+            "DEFERRABILITY  FROM  pg_catalog.pg_namespace pkn, pg_catalog.pg_class "
+            "pkc, pg_catalog.pg_attribute pka,  pg_catalog.pg_namespace fkn, "
+            "pg_catalog.pg_class fkc, pg_catalog.pg_attribute fka,  "
+            "pg_catalog.pg_constraint con,  pg_catalog.generate_series(1, 32) pos(n),  "
+            "pg_catalog.pg_class pkic WHERE pkn.oid = pkc.relnamespace AND pkc.oid = "
+            "pka.attrelid AND pka.attnum = con.confkey[pos.n] AND con.confrelid = "
+            "pkc.oid  AND fkn.oid = fkc.relnamespace AND fkc.oid = fka.attrelid AND "
+            "fka.attnum = con.conkey[pos.n] AND con.conrelid = fkc.oid  AND "
+            "con.contype = 'f' AND (pkic.relkind = 'i' OR pkic.relkind = 'I') AND "
+            "pkic.oid = con.conindid  AND fkn.nspname = 'public' AND fkc.relname = "
+            "'orders' ORDER BY pkn.nspname,pkc.relname, con.conname,pos.n"
+        ),
+        R,
+        "pgjdbc 42.5.5: DatabaseMetaData.getImportedKeys",
+    ),
+    (
+        (
+            "SELECT NULL::text AS PKTABLE_CAT, pkn.nspname AS PKTABLE_SCHEM, "
+            "pkc.relname AS PKTABLE_NAME, pka.attname AS PKCOLUMN_NAME, NULL::text AS "
+            "FKTABLE_CAT, fkn.nspname AS FKTABLE_SCHEM, fkc.relname AS FKTABLE_NAME, "
+            "fka.attname AS FKCOLUMN_NAME, pos.n AS KEY_SEQ, CASE con.confupdtype  "
+            "WHEN 'c' THEN 0 WHEN 'n' THEN 2 WHEN 'd' THEN 4 WHEN 'r' THEN 1 WHEN 'p' "
+            "THEN 1 WHEN 'a' THEN 3 ELSE NULL END AS UPDATE_RULE, CASE con.confdeltype "
+            " WHEN 'c' THEN 0 WHEN 'n' THEN 2 WHEN 'd' THEN 4 WHEN 'r' THEN 1 WHEN 'p' "
+            "THEN 1 WHEN 'a' THEN 3 ELSE NULL END AS DELETE_RULE, con.conname AS "
+            "FK_NAME, pkic.relname AS PK_NAME, CASE  WHEN con.condeferrable AND "
+            "con.condeferred THEN 5 WHEN con.condeferrable THEN 6 ELSE 7 END AS "
+            "DEFERRABILITY  FROM  pg_catalog.pg_namespace pkn, pg_catalog.pg_class "
+            "pkc, pg_catalog.pg_attribute pka,  pg_catalog.pg_namespace fkn, "
+            "pg_catalog.pg_class fkc, pg_catalog.pg_attribute fka,  "
+            "pg_catalog.pg_constraint con,  pg_catalog.generate_series(1, 32) pos(n),  "
+            "pg_catalog.pg_class pkic WHERE pkn.oid = pkc.relnamespace AND pkc.oid = "
+            "pka.attrelid AND pka.attnum = con.confkey[pos.n] AND con.confrelid = "
+            "pkc.oid  AND fkn.oid = fkc.relnamespace AND fkc.oid = fka.attrelid AND "
+            "fka.attnum = con.conkey[pos.n] AND con.conrelid = fkc.oid  AND "
+            "con.contype = 'f' AND (pkic.relkind = 'i' OR pkic.relkind = 'I') AND "
+            "pkic.oid = con.conindid  AND pkn.nspname = 'public' AND pkc.relname = "
+            "'customers' ORDER BY fkn.nspname,fkc.relname,con.conname,pos.n"
+        ),
+        R,
+        "pgjdbc 42.5.5: DatabaseMetaData.getExportedKeys",
+    ),
+    (
+        (
+            "SELECT NULL AS PROCEDURE_CAT, n.nspname AS PROCEDURE_SCHEM, p.proname AS "
+            "PROCEDURE_NAME, NULL, NULL, NULL, d.description AS REMARKS, 2 AS "
+            "PROCEDURE_TYPE,  p.proname || '_' || p.oid AS SPECIFIC_NAME  FROM "
+            "pg_catalog.pg_namespace n, pg_catalog.pg_proc p  LEFT JOIN "
+            "pg_catalog.pg_description d ON (p.oid=d.objoid)  LEFT JOIN "
+            "pg_catalog.pg_class c ON (d.classoid=c.oid AND c.relname='pg_proc')  LEFT "
+            "JOIN pg_catalog.pg_namespace pn ON (c.relnamespace=pn.oid AND "
+            "pn.nspname='pg_catalog')  WHERE p.pronamespace=n.oid  AND p.prokind='p' "
+            "AND n.nspname LIKE 'public' AND p.proname LIKE '%' ORDER BY "
+            "PROCEDURE_SCHEM, PROCEDURE_NAME, p.oid::text "
+        ),
+        R,
+        "pgjdbc 42.5.5: DatabaseMetaData.getProcedures",
+    ),
+    (
+        (
+            "SELECT current_database() AS FUNCTION_CAT, n.nspname AS FUNCTION_SCHEM, "
+            "p.proname AS FUNCTION_NAME,  d.description AS REMARKS,  CASE    WHEN "
+            "(format_type(p.prorettype, null) = 'unknown') THEN 0   WHEN      "
+            "(substring(pg_get_function_result(p.oid) from 0 for 6) = 'TABLE') OR      "
+            "(substring(pg_get_function_result(p.oid) from 0 for 6) = 'SETOF') THEN 2  "
+            " ELSE 1 END  AS FUNCTION_TYPE,  p.proname || '_' || p.oid AS "
+            "SPECIFIC_NAME FROM pg_catalog.pg_proc p INNER JOIN "
+            "pg_catalog.pg_namespace n ON p.pronamespace=n.oid LEFT JOIN "
+            "pg_catalog.pg_description d ON p.oid=d.objoid WHERE true   AND "
+            "p.prokind='f' AND n.nspname LIKE 'public' AND p.proname LIKE '%' ORDER BY "
+            "FUNCTION_SCHEM, FUNCTION_NAME, p.oid::text "
+        ),
+        R,
+        "pgjdbc 42.5.5: DatabaseMetaData.getFunctions",
+    ),
+    (
+        (
+            "SELECT nspname AS TABLE_SCHEM, NULL AS TABLE_CATALOG FROM "
+            "pg_catalog.pg_namespace  WHERE nspname <> 'pg_toast' AND (nspname !~ "
+            "'^pg_temp_'  OR nspname = (pg_catalog.current_schemas(true))[1]) AND "
+            "(nspname !~ '^pg_toast_temp_'  OR nspname = "
+            "replace((pg_catalog.current_schemas(true))[1], 'pg_temp_', "
+            "'pg_toast_temp_'))  ORDER BY TABLE_SCHEM"
+        ),
+        R,
+        "pgjdbc 42.5.5: DatabaseMetaData.getSchemas",
+    ),
+    (
+        (
+            "SELECT t.typname,t.oid FROM pg_catalog.pg_type t JOIN "
+            "pg_catalog.pg_namespace n ON (t.typnamespace = n.oid)  WHERE n.nspname  "
+            "!= 'pg_toast' AND  (t.typrelid = 0 OR (SELECT c.relkind = 'c' FROM "
+            "pg_catalog.pg_class c WHERE c.oid = t.typrelid))"
+        ),
+        R,
+        "pgjdbc 42.5.5: DatabaseMetaData.getTypeInfo",
+    ),
+    (
+        (
+            "SELECT typinput='pg_catalog.array_in'::regproc as is_array, typtype, "
+            "typname, pg_type.oid   FROM pg_catalog.pg_type   LEFT JOIN (select ns.oid "
+            "as nspoid, ns.nspname, r.r           from pg_namespace as ns           "
+            "join ( select s.r, (current_schemas(false))[s.r] as nspname               "
+            "     from generate_series(1, array_upper(current_schemas(false), 1)) as "
+            "s(r) ) as r          using ( nspname )        ) as sp     ON sp.nspoid = "
+            "typnamespace  ORDER BY sp.r, pg_type.oid DESC"
+        ),
+        R,
+        "pgjdbc 42.5.5: DatabaseMetaData.getTypeInfo (type details)",
+    ),
+    (
+        "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        R,
+        "pgjdbc 42.5.5: Connection.setTransactionIsolation(REPEATABLE_READ)",
+    ),
+    (
+        "BEGIN READ ONLY",
+        R,
+        "pgjdbc 42.5.5: setAutoCommit(false) + setReadOnly(true), first statement",
+    ),
+    ("SELECT 1", R, "pgjdbc 42.5.5: Statement.executeQuery"),
+    ("ROLLBACK", R, "pgjdbc 42.5.5: Connection.rollback"),
+    ("SELECT * FROM orders WHERE id = $1", R, "pgjdbc 42.5.5: PreparedStatement"),
+    (
+        "SET application_name = 'iapcap-jdbc-2'",
+        R,
+        "pgjdbc 42.5.5: Connection.setClientInfo(ApplicationName)",
+    ),
+]
+
+
+# SQLAlchemy 2.1.9 with psycopg 3.3.9: create_engine("postgresql+psycopg://..."), then
+# inspect(engine).get_table_names(), get_columns("orders"), get_pk_constraint("orders"),
+# get_foreign_keys("orders"), get_indexes("orders") and MetaData().reflect(engine).
+SQLALCHEMY_REFLECTION: list[Case] = [
+    ("BEGIN", R, "SQLAlchemy 2.1.9 + psycopg 3.3.9: connection start"),
+    ("select pg_catalog.version()", R, "SQLAlchemy 2.1.9 + psycopg 3.3.9: dialect initialize"),
+    ("select current_schema()", R, "SQLAlchemy 2.1.9 + psycopg 3.3.9: dialect initialize"),
+    (
+        "show transaction isolation level",
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: dialect initialize",
+    ),
+    (
+        "show standard_conforming_strings",
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: dialect initialize",
+    ),
+    (
+        'SAVEPOINT "_pg3_1"',
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: dialect initialize (psycopg TypeInfo hstore)",
+    ),
+    (
+        (
+            "SELECT\n"
+            "    typname AS name, oid, typarray AS array_oid,\n"
+            "    oid::regtype::text AS regtype, typdelim AS delimiter\n"
+            "FROM pg_type t\n"
+            "WHERE t.oid = to_regtype($1)\n"
+            "ORDER BY t.oid\n"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: dialect initialize (psycopg TypeInfo hstore)",
+    ),
+    ('RELEASE "_pg3_1"', R, "SQLAlchemy 2.1.9 + psycopg 3.3.9: dialect initialize"),
+    ("ROLLBACK", R, "SQLAlchemy 2.1.9 + psycopg 3.3.9: dialect initialize"),
+    (
+        (
+            "SELECT pg_catalog.pg_class.relname \n"
+            "FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON "
+            "pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n"
+            "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$1::VARCHAR, $2::VARCHAR]) "
+            "AND pg_catalog.pg_class.relpersistence != $3::VARCHAR AND "
+            "pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND "
+            "pg_catalog.pg_namespace.nspname != $4::VARCHAR"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: inspect().get_table_names()",
+    ),
+    (
+        (
+            "SELECT pg_catalog.pg_attribute.attname AS name, "
+            "pg_catalog.format_type(pg_catalog.pg_attribute.atttypid, "
+            "pg_catalog.pg_attribute.atttypmod) AS format_type, CASE WHEN "
+            "pg_catalog.pg_attribute.atthasdef THEN (SELECT "
+            "pg_catalog.pg_get_expr(pg_catalog.pg_attrdef.adbin, "
+            "pg_catalog.pg_attrdef.adrelid) AS pg_get_expr_1 \n"
+            "FROM pg_catalog.pg_attrdef \n"
+            "WHERE pg_catalog.pg_attribute.atthasdef AND pg_catalog.pg_attrdef.adrelid "
+            "= pg_catalog.pg_attribute.attrelid AND pg_catalog.pg_attrdef.adnum = "
+            'pg_catalog.pg_attribute.attnum) ELSE NULL END AS "default", '
+            "pg_catalog.pg_attribute.attnotnull AS not_null, "
+            "pg_catalog.pg_class.relname AS table_name, "
+            "pg_catalog.pg_description.description AS comment, "
+            "pg_catalog.pg_attribute.attgenerated AS generated, CASE WHEN "
+            "(pg_catalog.pg_attribute.attidentity != $1::VARCHAR) THEN (SELECT "
+            "json_build_object($2::VARCHAR, pg_catalog.pg_attribute.attidentity = "
+            "$3::VARCHAR, $4::VARCHAR, pg_catalog.pg_sequence.seqstart, $5::VARCHAR, "
+            "pg_catalog.pg_sequence.seqincrement, $6::VARCHAR, "
+            "pg_catalog.pg_sequence.seqmin, $7::VARCHAR, "
+            "pg_catalog.pg_sequence.seqmax, $8::VARCHAR, "
+            "pg_catalog.pg_sequence.seqcache, $9::VARCHAR, "
+            "pg_catalog.pg_sequence.seqcycle) AS json_build_object_1 \n"
+            "FROM pg_catalog.pg_sequence \n"
+            "WHERE pg_catalog.pg_attribute.attidentity != $10::VARCHAR AND "
+            "pg_catalog.pg_sequence.seqrelid = "
+            "CAST(CAST(pg_catalog.pg_get_serial_sequence(CAST(CAST(pg_catalog."
+            "pg_attribute.attrelid AS REGCLASS) AS TEXT), "
+            "pg_catalog.pg_attribute.attname) AS REGCLASS) AS OID)) ELSE NULL END AS "
+            "identity_options, CASE WHEN (pg_catalog.pg_attribute.attcollation != "
+            "$11::INTEGER AND (SELECT pg_catalog.pg_type.typcollation \n"
+            "FROM pg_catalog.pg_type \n"
+            "WHERE pg_catalog.pg_type.oid = pg_catalog.pg_attribute.atttypid) != "
+            "pg_catalog.pg_attribute.attcollation) THEN (SELECT "
+            "json_build_object($12::VARCHAR, pg_catalog.pg_collation.collname, "
+            "$13::VARCHAR, CASE WHEN "
+            "pg_catalog.pg_collation_is_visible(pg_catalog.pg_collation.oid) THEN NULL "
+            "ELSE pg_catalog.pg_namespace.nspname END) AS json_build_object_9 \n"
+            "FROM pg_catalog.pg_collation JOIN pg_catalog.pg_namespace ON "
+            "pg_catalog.pg_namespace.oid = pg_catalog.pg_collation.collnamespace \n"
+            "WHERE pg_catalog.pg_collation.oid = pg_catalog.pg_attribute.attcollation) "
+            "ELSE NULL END AS collation \n"
+            "FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_attribute ON "
+            "pg_catalog.pg_class.oid = pg_catalog.pg_attribute.attrelid AND "
+            "pg_catalog.pg_attribute.attnum > $14::SMALLINT AND NOT "
+            "pg_catalog.pg_attribute.attisdropped LEFT OUTER JOIN "
+            "pg_catalog.pg_description ON pg_catalog.pg_description.objoid = "
+            "pg_catalog.pg_attribute.attrelid AND pg_catalog.pg_description.objsubid = "
+            "pg_catalog.pg_attribute.attnum JOIN pg_catalog.pg_namespace ON "
+            "pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n"
+            "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$15::VARCHAR, "
+            "$16::VARCHAR, $17::VARCHAR, $18::VARCHAR, $19::VARCHAR]) AND "
+            "pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND "
+            "pg_catalog.pg_namespace.nspname != $20::VARCHAR AND "
+            "pg_catalog.pg_class.relname IN ($21::VARCHAR) ORDER BY "
+            "pg_catalog.pg_class.relname, pg_catalog.pg_attribute.attnum"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: inspect().get_columns('orders')",
+    ),
+    (
+        (
+            "SELECT pg_catalog.pg_class.oid, pg_catalog.pg_class.relname \n"
+            "FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON "
+            "pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n"
+            "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$1::VARCHAR, $2::VARCHAR, "
+            "$3::VARCHAR, $4::VARCHAR, $5::VARCHAR]) AND "
+            "pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND "
+            "pg_catalog.pg_namespace.nspname != $6::VARCHAR AND "
+            "pg_catalog.pg_class.relname IN ($7::VARCHAR)"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: inspect().get_pk_constraint('orders')",
+    ),
+    (
+        (
+            "SELECT attr.conrelid, array_agg(CAST(attr.attname AS TEXT) ORDER BY "
+            "attr.ord) AS cols, attr.conname, min(attr.description) AS description, "
+            "min(attr.indnkeyatts) AS indnkeyatts, bool_and(attr.indnullsnotdistinct) "
+            "AS indnullsnotdistinct \n"
+            "FROM (SELECT con.conrelid AS conrelid, con.conname AS conname, "
+            "con.description AS description, con.ord AS ord, con.indnkeyatts AS "
+            "indnkeyatts, con.indnullsnotdistinct AS indnullsnotdistinct, "
+            "pg_catalog.pg_attribute.attname AS attname \n"
+            "FROM pg_catalog.pg_attribute JOIN (SELECT "
+            "pg_catalog.pg_constraint.conrelid AS conrelid, "
+            "pg_catalog.pg_constraint.conname AS conname, "
+            "unnest(pg_catalog.pg_index.indkey) AS attnum, "
+            "generate_subscripts(pg_catalog.pg_index.indkey, $1::INTEGER) AS ord, "
+            "pg_catalog.pg_index.indnkeyatts AS indnkeyatts, "
+            "pg_catalog.pg_index.indnullsnotdistinct AS indnullsnotdistinct, "
+            "pg_catalog.pg_description.description AS description \n"
+            "FROM pg_catalog.pg_constraint JOIN pg_catalog.pg_index ON "
+            "pg_catalog.pg_constraint.conindid = pg_catalog.pg_index.indexrelid LEFT "
+            "OUTER JOIN pg_catalog.pg_description ON pg_catalog.pg_description.objoid "
+            "= pg_catalog.pg_constraint.oid AND pg_catalog.pg_description.classoid = "
+            "CAST($2 AS REGCLASS) \n"
+            "WHERE pg_catalog.pg_constraint.contype = $3::VARCHAR AND "
+            "pg_catalog.pg_constraint.conrelid IN ($4)) AS con ON "
+            "pg_catalog.pg_attribute.attnum = con.attnum AND "
+            "pg_catalog.pg_attribute.attrelid = con.conrelid \n"
+            "WHERE con.conrelid IN ($4)) AS attr GROUP BY attr.conrelid, attr.conname "
+            "ORDER BY attr.conrelid, attr.conname"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: inspect().get_pk_constraint('orders')",
+    ),
+    (
+        (
+            "SELECT pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname, "
+            "CASE WHEN (pg_catalog.pg_constraint.oid IS NOT NULL) THEN "
+            "pg_catalog.pg_get_constraintdef(pg_catalog.pg_constraint.oid, $1) END AS "
+            "anon_1, nsp_ref.nspname, pg_catalog.pg_description.description \n"
+            "FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_constraint ON "
+            "pg_catalog.pg_class.oid = pg_catalog.pg_constraint.conrelid AND "
+            "pg_catalog.pg_constraint.contype = $2::VARCHAR LEFT OUTER JOIN "
+            "pg_catalog.pg_class AS cls_ref ON cls_ref.oid = "
+            "pg_catalog.pg_constraint.confrelid LEFT OUTER JOIN "
+            "pg_catalog.pg_namespace AS nsp_ref ON cls_ref.relnamespace = nsp_ref.oid "
+            "LEFT OUTER JOIN pg_catalog.pg_description ON "
+            "pg_catalog.pg_description.objoid = pg_catalog.pg_constraint.oid AND "
+            "pg_catalog.pg_description.classoid = CAST($3 AS REGCLASS) JOIN "
+            "pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = "
+            "pg_catalog.pg_class.relnamespace \n"
+            "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$4::VARCHAR, $5::VARCHAR, "
+            "$6::VARCHAR, $7::VARCHAR, $8::VARCHAR]) AND "
+            "pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND "
+            "pg_catalog.pg_namespace.nspname != $9::VARCHAR AND "
+            "pg_catalog.pg_class.relname IN ($10::VARCHAR) ORDER BY "
+            "pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: inspect().get_foreign_keys('orders')",
+    ),
+    (
+        (
+            "SELECT pg_catalog.pg_am.oid, pg_catalog.pg_am.amname \n"
+            "FROM pg_catalog.pg_am \n"
+            "WHERE pg_catalog.pg_am.amname = $1::VARCHAR"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: inspect().get_indexes('orders')",
+    ),
+    (
+        (
+            "SELECT pg_catalog.pg_opclass.oid, pg_catalog.pg_opclass.opcname \n"
+            "FROM pg_catalog.pg_opclass \n"
+            "WHERE NOT pg_catalog.pg_opclass.opcdefault"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: inspect().get_indexes('orders')",
+    ),
+    (
+        (
+            "SELECT pg_catalog.pg_index.indrelid, pg_catalog.pg_class.relname, "
+            "pg_catalog.pg_index.indisunique, pg_catalog.pg_index.indisvalid, "
+            "pg_catalog.pg_constraint.conrelid IS NOT NULL AS has_constraint, "
+            "pg_catalog.pg_index.indoption, pg_catalog.pg_class.reloptions, "
+            "pg_catalog.pg_class.relam, CASE WHEN (pg_catalog.pg_index.indpred IS NOT "
+            "NULL) THEN pg_catalog.pg_get_expr(pg_catalog.pg_index.indpred, "
+            "pg_catalog.pg_index.indrelid) END AS filter_definition, "
+            "pg_catalog.pg_index.indnkeyatts, pg_catalog.pg_index.indnullsnotdistinct, "
+            "idx_cols.elements, idx_cols.elements_is_expr, idx_cols.elements_opclass \n"
+            "FROM pg_catalog.pg_index JOIN pg_catalog.pg_class ON "
+            "pg_catalog.pg_index.indexrelid = pg_catalog.pg_class.oid LEFT OUTER JOIN "
+            "(SELECT idx_attr.indexrelid AS indexrelid, min(idx_attr.indrelid) AS "
+            "min_1, array_agg(idx_attr.element ORDER BY idx_attr.ord) AS elements, "
+            "array_agg(idx_attr.is_expr ORDER BY idx_attr.ord) AS elements_is_expr, "
+            "array_agg(idx_attr.att_opclass ORDER BY idx_attr.ord) AS elements_opclass \n"
+            "FROM (SELECT idx.indexrelid AS indexrelid, idx.indrelid AS indrelid, "
+            "idx.ord AS ord, CASE WHEN (idx.attnum = $1::INTEGER) THEN "
+            "pg_catalog.pg_get_indexdef(idx.indexrelid, idx.ord + $2::INTEGER, $3) "
+            "ELSE CAST(pg_catalog.pg_attribute.attname AS TEXT) END AS element, "
+            "idx.attnum = $4::INTEGER AS is_expr, CAST(idx.att_opclass AS BIGINT) AS "
+            "att_opclass \n"
+            "FROM (SELECT pg_catalog.pg_index.indexrelid AS indexrelid, "
+            "pg_catalog.pg_index.indrelid AS indrelid, "
+            "unnest(pg_catalog.pg_index.indkey) AS attnum, "
+            "unnest(pg_catalog.pg_index.indclass) AS att_opclass, "
+            "generate_subscripts(pg_catalog.pg_index.indkey, $5::INTEGER) AS ord \n"
+            "FROM pg_catalog.pg_index \n"
+            "WHERE NOT pg_catalog.pg_index.indisprimary AND "
+            "pg_catalog.pg_index.indrelid IN ($6)) AS idx LEFT OUTER JOIN "
+            "pg_catalog.pg_attribute ON pg_catalog.pg_attribute.attnum = idx.attnum "
+            "AND pg_catalog.pg_attribute.attrelid = idx.indrelid \n"
+            "WHERE idx.indrelid IN ($6)) AS idx_attr GROUP BY idx_attr.indexrelid) AS "
+            "idx_cols ON pg_catalog.pg_index.indexrelid = idx_cols.indexrelid LEFT "
+            "OUTER JOIN pg_catalog.pg_constraint ON pg_catalog.pg_index.indrelid = "
+            "pg_catalog.pg_constraint.conrelid AND pg_catalog.pg_index.indexrelid = "
+            "pg_catalog.pg_constraint.conindid AND pg_catalog.pg_constraint.contype = "
+            "ANY (ARRAY[$7::VARCHAR, $8::VARCHAR, $9::VARCHAR]) \n"
+            "WHERE pg_catalog.pg_index.indrelid IN ($6) AND NOT "
+            "pg_catalog.pg_index.indisprimary ORDER BY pg_catalog.pg_index.indrelid, "
+            "pg_catalog.pg_class.relname"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: inspect().get_indexes('orders')",
+    ),
+    (
+        (
+            "SELECT pg_catalog.pg_attribute.attname AS name, "
+            "pg_catalog.format_type(pg_catalog.pg_attribute.atttypid, "
+            "pg_catalog.pg_attribute.atttypmod) AS format_type, CASE WHEN "
+            "pg_catalog.pg_attribute.atthasdef THEN (SELECT "
+            "pg_catalog.pg_get_expr(pg_catalog.pg_attrdef.adbin, "
+            "pg_catalog.pg_attrdef.adrelid) AS pg_get_expr_1 \n"
+            "FROM pg_catalog.pg_attrdef \n"
+            "WHERE pg_catalog.pg_attribute.atthasdef AND pg_catalog.pg_attrdef.adrelid "
+            "= pg_catalog.pg_attribute.attrelid AND pg_catalog.pg_attrdef.adnum = "
+            'pg_catalog.pg_attribute.attnum) ELSE NULL END AS "default", '
+            "pg_catalog.pg_attribute.attnotnull AS not_null, "
+            "pg_catalog.pg_class.relname AS table_name, "
+            "pg_catalog.pg_description.description AS comment, "
+            "pg_catalog.pg_attribute.attgenerated AS generated, CASE WHEN "
+            "(pg_catalog.pg_attribute.attidentity != $1::VARCHAR) THEN (SELECT "
+            "json_build_object($2::VARCHAR, pg_catalog.pg_attribute.attidentity = "
+            "$3::VARCHAR, $4::VARCHAR, pg_catalog.pg_sequence.seqstart, $5::VARCHAR, "
+            "pg_catalog.pg_sequence.seqincrement, $6::VARCHAR, "
+            "pg_catalog.pg_sequence.seqmin, $7::VARCHAR, "
+            "pg_catalog.pg_sequence.seqmax, $8::VARCHAR, "
+            "pg_catalog.pg_sequence.seqcache, $9::VARCHAR, "
+            "pg_catalog.pg_sequence.seqcycle) AS json_build_object_1 \n"
+            "FROM pg_catalog.pg_sequence \n"
+            "WHERE pg_catalog.pg_attribute.attidentity != $10::VARCHAR AND "
+            "pg_catalog.pg_sequence.seqrelid = "
+            "CAST(CAST(pg_catalog.pg_get_serial_sequence(CAST(CAST(pg_catalog."
+            "pg_attribute.attrelid AS REGCLASS) AS TEXT), "
+            "pg_catalog.pg_attribute.attname) AS REGCLASS) AS OID)) ELSE NULL END AS "
+            "identity_options, CASE WHEN (pg_catalog.pg_attribute.attcollation != "
+            "$11::INTEGER AND (SELECT pg_catalog.pg_type.typcollation \n"
+            "FROM pg_catalog.pg_type \n"
+            "WHERE pg_catalog.pg_type.oid = pg_catalog.pg_attribute.atttypid) != "
+            "pg_catalog.pg_attribute.attcollation) THEN (SELECT "
+            "json_build_object($12::VARCHAR, pg_catalog.pg_collation.collname, "
+            "$13::VARCHAR, CASE WHEN "
+            "pg_catalog.pg_collation_is_visible(pg_catalog.pg_collation.oid) THEN NULL "
+            "ELSE pg_catalog.pg_namespace.nspname END) AS json_build_object_9 \n"
+            "FROM pg_catalog.pg_collation JOIN pg_catalog.pg_namespace ON "
+            "pg_catalog.pg_namespace.oid = pg_catalog.pg_collation.collnamespace \n"
+            "WHERE pg_catalog.pg_collation.oid = pg_catalog.pg_attribute.attcollation) "
+            "ELSE NULL END AS collation \n"
+            "FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_attribute ON "
+            "pg_catalog.pg_class.oid = pg_catalog.pg_attribute.attrelid AND "
+            "pg_catalog.pg_attribute.attnum > $14::SMALLINT AND NOT "
+            "pg_catalog.pg_attribute.attisdropped LEFT OUTER JOIN "
+            "pg_catalog.pg_description ON pg_catalog.pg_description.objoid = "
+            "pg_catalog.pg_attribute.attrelid AND pg_catalog.pg_description.objsubid = "
+            "pg_catalog.pg_attribute.attnum JOIN pg_catalog.pg_namespace ON "
+            "pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n"
+            "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$15::VARCHAR, "
+            "$16::VARCHAR, $17::VARCHAR]) AND "
+            "pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND "
+            "pg_catalog.pg_namespace.nspname != $18::VARCHAR AND "
+            "pg_catalog.pg_class.relname IN ($19::VARCHAR, $20::VARCHAR) ORDER BY "
+            "pg_catalog.pg_class.relname, pg_catalog.pg_attribute.attnum"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: MetaData.reflect()",
+    ),
+    (
+        (
+            "SELECT pg_catalog.pg_class.oid, pg_catalog.pg_class.relname \n"
+            "FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON "
+            "pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n"
+            "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$1::VARCHAR, $2::VARCHAR, "
+            "$3::VARCHAR]) AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) "
+            "AND pg_catalog.pg_namespace.nspname != $4::VARCHAR AND "
+            "pg_catalog.pg_class.relname IN ($5::VARCHAR, $6::VARCHAR)"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: MetaData.reflect()",
+    ),
+    (
+        (
+            "SELECT attr.conrelid, array_agg(CAST(attr.attname AS TEXT) ORDER BY "
+            "attr.ord) AS cols, attr.conname, min(attr.description) AS description, "
+            "min(attr.indnkeyatts) AS indnkeyatts, bool_and(attr.indnullsnotdistinct) "
+            "AS indnullsnotdistinct \n"
+            "FROM (SELECT con.conrelid AS conrelid, con.conname AS conname, "
+            "con.description AS description, con.ord AS ord, con.indnkeyatts AS "
+            "indnkeyatts, con.indnullsnotdistinct AS indnullsnotdistinct, "
+            "pg_catalog.pg_attribute.attname AS attname \n"
+            "FROM pg_catalog.pg_attribute JOIN (SELECT "
+            "pg_catalog.pg_constraint.conrelid AS conrelid, "
+            "pg_catalog.pg_constraint.conname AS conname, "
+            "unnest(pg_catalog.pg_index.indkey) AS attnum, "
+            "generate_subscripts(pg_catalog.pg_index.indkey, $1::INTEGER) AS ord, "
+            "pg_catalog.pg_index.indnkeyatts AS indnkeyatts, "
+            "pg_catalog.pg_index.indnullsnotdistinct AS indnullsnotdistinct, "
+            "pg_catalog.pg_description.description AS description \n"
+            "FROM pg_catalog.pg_constraint JOIN pg_catalog.pg_index ON "
+            "pg_catalog.pg_constraint.conindid = pg_catalog.pg_index.indexrelid LEFT "
+            "OUTER JOIN pg_catalog.pg_description ON pg_catalog.pg_description.objoid "
+            "= pg_catalog.pg_constraint.oid AND pg_catalog.pg_description.classoid = "
+            "CAST($2 AS REGCLASS) \n"
+            "WHERE pg_catalog.pg_constraint.contype = $3::VARCHAR AND "
+            "pg_catalog.pg_constraint.conrelid IN ($4, $5)) AS con ON "
+            "pg_catalog.pg_attribute.attnum = con.attnum AND "
+            "pg_catalog.pg_attribute.attrelid = con.conrelid \n"
+            "WHERE con.conrelid IN ($4, $5)) AS attr GROUP BY attr.conrelid, "
+            "attr.conname ORDER BY attr.conrelid, attr.conname"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: MetaData.reflect()",
+    ),
+    (
+        (
+            "SELECT pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname, "
+            "CASE WHEN (pg_catalog.pg_constraint.oid IS NOT NULL) THEN "
+            "pg_catalog.pg_get_constraintdef(pg_catalog.pg_constraint.oid, $1) END AS "
+            "anon_1, nsp_ref.nspname, pg_catalog.pg_description.description \n"
+            "FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_constraint ON "
+            "pg_catalog.pg_class.oid = pg_catalog.pg_constraint.conrelid AND "
+            "pg_catalog.pg_constraint.contype = $2::VARCHAR LEFT OUTER JOIN "
+            "pg_catalog.pg_class AS cls_ref ON cls_ref.oid = "
+            "pg_catalog.pg_constraint.confrelid LEFT OUTER JOIN "
+            "pg_catalog.pg_namespace AS nsp_ref ON cls_ref.relnamespace = nsp_ref.oid "
+            "LEFT OUTER JOIN pg_catalog.pg_description ON "
+            "pg_catalog.pg_description.objoid = pg_catalog.pg_constraint.oid AND "
+            "pg_catalog.pg_description.classoid = CAST($3 AS REGCLASS) JOIN "
+            "pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = "
+            "pg_catalog.pg_class.relnamespace \n"
+            "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$4::VARCHAR, $5::VARCHAR, "
+            "$6::VARCHAR]) AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) "
+            "AND pg_catalog.pg_namespace.nspname != $7::VARCHAR AND "
+            "pg_catalog.pg_class.relname IN ($8::VARCHAR, $9::VARCHAR) ORDER BY "
+            "pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: MetaData.reflect()",
+    ),
+    (
+        (
+            "SELECT pg_catalog.pg_index.indrelid, pg_catalog.pg_class.relname, "
+            "pg_catalog.pg_index.indisunique, pg_catalog.pg_index.indisvalid, "
+            "pg_catalog.pg_constraint.conrelid IS NOT NULL AS has_constraint, "
+            "pg_catalog.pg_index.indoption, pg_catalog.pg_class.reloptions, "
+            "pg_catalog.pg_class.relam, CASE WHEN (pg_catalog.pg_index.indpred IS NOT "
+            "NULL) THEN pg_catalog.pg_get_expr(pg_catalog.pg_index.indpred, "
+            "pg_catalog.pg_index.indrelid) END AS filter_definition, "
+            "pg_catalog.pg_index.indnkeyatts, pg_catalog.pg_index.indnullsnotdistinct, "
+            "idx_cols.elements, idx_cols.elements_is_expr, idx_cols.elements_opclass \n"
+            "FROM pg_catalog.pg_index JOIN pg_catalog.pg_class ON "
+            "pg_catalog.pg_index.indexrelid = pg_catalog.pg_class.oid LEFT OUTER JOIN "
+            "(SELECT idx_attr.indexrelid AS indexrelid, min(idx_attr.indrelid) AS "
+            "min_1, array_agg(idx_attr.element ORDER BY idx_attr.ord) AS elements, "
+            "array_agg(idx_attr.is_expr ORDER BY idx_attr.ord) AS elements_is_expr, "
+            "array_agg(idx_attr.att_opclass ORDER BY idx_attr.ord) AS elements_opclass \n"
+            "FROM (SELECT idx.indexrelid AS indexrelid, idx.indrelid AS indrelid, "
+            "idx.ord AS ord, CASE WHEN (idx.attnum = $1::INTEGER) THEN "
+            "pg_catalog.pg_get_indexdef(idx.indexrelid, idx.ord + $2::INTEGER, $3) "
+            "ELSE CAST(pg_catalog.pg_attribute.attname AS TEXT) END AS element, "
+            "idx.attnum = $4::INTEGER AS is_expr, CAST(idx.att_opclass AS BIGINT) AS "
+            "att_opclass \n"
+            "FROM (SELECT pg_catalog.pg_index.indexrelid AS indexrelid, "
+            "pg_catalog.pg_index.indrelid AS indrelid, "
+            "unnest(pg_catalog.pg_index.indkey) AS attnum, "
+            "unnest(pg_catalog.pg_index.indclass) AS att_opclass, "
+            "generate_subscripts(pg_catalog.pg_index.indkey, $5::INTEGER) AS ord \n"
+            "FROM pg_catalog.pg_index \n"
+            "WHERE NOT pg_catalog.pg_index.indisprimary AND "
+            "pg_catalog.pg_index.indrelid IN ($6, $7)) AS idx LEFT OUTER JOIN "
+            "pg_catalog.pg_attribute ON pg_catalog.pg_attribute.attnum = idx.attnum "
+            "AND pg_catalog.pg_attribute.attrelid = idx.indrelid \n"
+            "WHERE idx.indrelid IN ($6, $7)) AS idx_attr GROUP BY idx_attr.indexrelid) "
+            "AS idx_cols ON pg_catalog.pg_index.indexrelid = idx_cols.indexrelid LEFT "
+            "OUTER JOIN pg_catalog.pg_constraint ON pg_catalog.pg_index.indrelid = "
+            "pg_catalog.pg_constraint.conrelid AND pg_catalog.pg_index.indexrelid = "
+            "pg_catalog.pg_constraint.conindid AND pg_catalog.pg_constraint.contype = "
+            "ANY (ARRAY[$8::VARCHAR, $9::VARCHAR, $10::VARCHAR]) \n"
+            "WHERE pg_catalog.pg_index.indrelid IN ($6, $7) AND NOT "
+            "pg_catalog.pg_index.indisprimary ORDER BY pg_catalog.pg_index.indrelid, "
+            "pg_catalog.pg_class.relname"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: MetaData.reflect()",
+    ),
+    (
+        (
+            "SELECT pg_catalog.pg_class.relname, pg_catalog.pg_description.description \n"
+            "FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_description ON "
+            "pg_catalog.pg_class.oid = pg_catalog.pg_description.objoid AND "
+            "pg_catalog.pg_description.objsubid = $1::INTEGER AND "
+            "pg_catalog.pg_description.classoid = CAST($2 AS REGCLASS) JOIN "
+            "pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = "
+            "pg_catalog.pg_class.relnamespace \n"
+            "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$3::VARCHAR, $4::VARCHAR, "
+            "$5::VARCHAR]) AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) "
+            "AND pg_catalog.pg_namespace.nspname != $6::VARCHAR AND "
+            "pg_catalog.pg_class.relname IN ($7::VARCHAR, $8::VARCHAR)"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: MetaData.reflect() (table comments)",
+    ),
+    (
+        (
+            "SELECT pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname, "
+            "CASE WHEN (pg_catalog.pg_constraint.oid IS NOT NULL) THEN "
+            "pg_catalog.pg_get_constraintdef(pg_catalog.pg_constraint.oid, $1) END AS "
+            "anon_1, pg_catalog.pg_description.description \n"
+            "FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_constraint ON "
+            "pg_catalog.pg_class.oid = pg_catalog.pg_constraint.conrelid AND "
+            "pg_catalog.pg_constraint.contype = $2::VARCHAR LEFT OUTER JOIN "
+            "pg_catalog.pg_description ON pg_catalog.pg_description.objoid = "
+            "pg_catalog.pg_constraint.oid AND pg_catalog.pg_description.classoid = "
+            "CAST($3 AS REGCLASS) JOIN pg_catalog.pg_namespace ON "
+            "pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n"
+            "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$4::VARCHAR, $5::VARCHAR, "
+            "$6::VARCHAR]) AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) "
+            "AND pg_catalog.pg_namespace.nspname != $7::VARCHAR AND "
+            "pg_catalog.pg_class.relname IN ($8::VARCHAR, $9::VARCHAR) ORDER BY "
+            "pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: MetaData.reflect()",
+    ),
+    (
+        (
+            "SELECT pg_catalog.pg_class.oid, pg_catalog.pg_class.relname, "
+            "pg_catalog.pg_class.reloptions, NULL AS relhasoids, CASE WHEN "
+            "(pg_catalog.pg_am.amname IS NOT NULL AND pg_catalog.pg_am.amname != "
+            "current_setting($1::VARCHAR)) THEN pg_catalog.pg_am.amname ELSE NULL END "
+            "AS access_method_name, pg_catalog.pg_tablespace.spcname AS "
+            "tablespace_name, inherits.parent_table_names \n"
+            "FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_am ON "
+            "pg_catalog.pg_class.relam = pg_catalog.pg_am.oid LEFT OUTER JOIN (SELECT "
+            "pg_catalog.pg_inherits.inhrelid AS inhrelid, "
+            "array_agg(pg_catalog.pg_class.relname ORDER BY "
+            "pg_catalog.pg_inherits.inhseqno) AS parent_table_names \n"
+            "FROM pg_catalog.pg_inherits JOIN pg_catalog.pg_class ON "
+            "pg_catalog.pg_inherits.inhparent = pg_catalog.pg_class.oid GROUP BY "
+            "pg_catalog.pg_inherits.inhrelid) AS inherits ON pg_catalog.pg_class.oid = "
+            "inherits.inhrelid LEFT OUTER JOIN pg_catalog.pg_tablespace ON "
+            "pg_catalog.pg_tablespace.oid = pg_catalog.pg_class.reltablespace JOIN "
+            "pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = "
+            "pg_catalog.pg_class.relnamespace \n"
+            "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$2::VARCHAR, $3::VARCHAR, "
+            "$4::VARCHAR]) AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) "
+            "AND pg_catalog.pg_namespace.nspname != $5::VARCHAR AND "
+            "pg_catalog.pg_class.relname IN ($6::VARCHAR, $7::VARCHAR)"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 + psycopg 3.3.9: MetaData.reflect() (table options)",
+    ),
+]
+
+
+# psycopg 3.3.9: connect (transaction mode), a query with parameters, commit; connect with
+# autocommit, a query, TypeInfo.fetch(conn, "hstore").
+PSYCOPG: list[Case] = [
+    ("BEGIN", R, "psycopg 3.3.9: connection start (non-autocommit)"),
+    ("SELECT $1::int, $2::text", R, "psycopg 3.3.9: server-side binding"),
+    ("COMMIT", R, "psycopg 3.3.9: commit"),
+    ("SELECT 1", R, "psycopg 3.3.9: autocommit query"),
+    (
+        (
+            "SELECT\n"
+            "    typname AS name, oid, typarray AS array_oid,\n"
+            "    oid::regtype::text AS regtype, typdelim AS delimiter\n"
+            "FROM pg_type t\n"
+            "WHERE t.oid = to_regtype($1)\n"
+            "ORDER BY t.oid\n"
+        ),
+        R,
+        "psycopg 3.3.9: TypeInfo.fetch('hstore')",
+    ),
+]
+
+
+# asyncpg 0.32.0: connect with server_settings application_name, queries whose parameter
+# types need introspection (jsonb, numeric[], interval, a record), then a pool
+# (create_pool, acquire, query, release: the pool's reset query).
+ASYNCPG: list[Case] = [
+    (
+        (
+            "\n"
+            "                    SELECT\n"
+            "                        current_setting('jit') AS cur,\n"
+            "                        set_config('jit', 'off', false) AS new\n"
+            "                    "
+        ),
+        R,
+        "asyncpg 0.32.0: type introspection: jit off",
+    ),
+    (
+        (
+            "WITH RECURSIVE typeinfo_tree(\n"
+            "    oid, ns, name, kind, basetype, elemtype, elemdelim,\n"
+            "    range_subtype, attrtypoids, attrnames, depth)\n"
+            "AS (\n"
+            "    SELECT\n"
+            "        ti.oid, ti.ns, ti.name, ti.kind, ti.basetype,\n"
+            "        ti.elemtype, ti.elemdelim, ti.range_subtype,\n"
+            "        ti.attrtypoids, ti.attrnames, 0\n"
+            "    FROM\n"
+            "            (\n"
+            "        SELECT\n"
+            "            t.oid                           AS oid,\n"
+            "            ns.nspname                      AS ns,\n"
+            "            t.typname                       AS name,\n"
+            "            t.typtype                       AS kind,\n"
+            "            (CASE WHEN t.typtype = 'd' THEN\n"
+            "                (WITH RECURSIVE typebases(oid, depth) AS (\n"
+            "                    SELECT\n"
+            "                        t2.typbasetype      AS oid,\n"
+            "                        0                   AS depth\n"
+            "                    FROM\n"
+            "                        pg_type t2\n"
+            "                    WHERE\n"
+            "                        t2.oid = t.oid\n"
+            "\n"
+            "                    UNION ALL\n"
+            "\n"
+            "                    SELECT\n"
+            "                        t2.typbasetype      AS oid,\n"
+            "                        tb.depth + 1        AS depth\n"
+            "                    FROM\n"
+            "                        pg_type t2,\n"
+            "                        typebases tb\n"
+            "                    WHERE\n"
+            "                       tb.oid = t2.oid\n"
+            "                       AND t2.typbasetype != 0\n"
+            "               ) SELECT oid FROM typebases ORDER BY depth DESC LIMIT 1)\n"
+            "\n"
+            "               ELSE NULL\n"
+            "            END)                            AS basetype,\n"
+            "            t.typelem                       AS elemtype,\n"
+            "            elem_t.typdelim                 AS elemdelim,\n"
+            "            COALESCE(\n"
+            "                range_t.rngsubtype,\n"
+            "                multirange_t.rngsubtype)    AS range_subtype,\n"
+            "            (CASE WHEN t.typtype = 'c' THEN\n"
+            "                (SELECT\n"
+            "                    array_agg(ia.atttypid ORDER BY ia.attnum)\n"
+            "                FROM\n"
+            "                    pg_attribute ia\n"
+            "                    INNER JOIN pg_class c\n"
+            "                        ON (ia.attrelid = c.oid)\n"
+            "                WHERE\n"
+            "                    ia.attnum > 0 AND NOT ia.attisdropped\n"
+            "                    AND c.reltype = t.oid)\n"
+            "\n"
+            "                ELSE NULL\n"
+            "            END)                            AS attrtypoids,\n"
+            "            (CASE WHEN t.typtype = 'c' THEN\n"
+            "                (SELECT\n"
+            "                    array_agg(ia.attname::text ORDER BY ia.attnum)\n"
+            "                FROM\n"
+            "                    pg_attribute ia\n"
+            "                    INNER JOIN pg_class c\n"
+            "                        ON (ia.attrelid = c.oid)\n"
+            "                WHERE\n"
+            "                    ia.attnum > 0 AND NOT ia.attisdropped\n"
+            "                    AND c.reltype = t.oid)\n"
+            "\n"
+            "                ELSE NULL\n"
+            "            END)                            AS attrnames\n"
+            "        FROM\n"
+            "            pg_catalog.pg_type AS t\n"
+            "            INNER JOIN pg_catalog.pg_namespace ns ON (\n"
+            "                ns.oid = t.typnamespace)\n"
+            "            LEFT JOIN pg_type elem_t ON (\n"
+            "                t.typlen = -1 AND\n"
+            "                t.typelem != 0 AND\n"
+            "                t.typelem = elem_t.oid\n"
+            "            )\n"
+            "            LEFT JOIN pg_range range_t ON (\n"
+            "                t.oid = range_t.rngtypid\n"
+            "            )\n"
+            "            LEFT JOIN pg_range multirange_t ON (\n"
+            "                t.oid = multirange_t.rngmultitypid\n"
+            "            )\n"
+            "    )\n"
+            " AS ti\n"
+            "    WHERE\n"
+            "        ti.oid = any($1::oid[])\n"
+            "\n"
+            "    UNION ALL\n"
+            "\n"
+            "    SELECT\n"
+            "        ti.oid, ti.ns, ti.name, ti.kind, ti.basetype,\n"
+            "        ti.elemtype, ti.elemdelim, ti.range_subtype,\n"
+            "        ti.attrtypoids, ti.attrnames, tt.depth + 1\n"
+            "    FROM\n"
+            "            (\n"
+            "        SELECT\n"
+            "            t.oid                           AS oid,\n"
+            "            ns.nspname                      AS ns,\n"
+            "            t.typname                       AS name,\n"
+            "            t.typtype                       AS kind,\n"
+            "            (CASE WHEN t.typtype = 'd' THEN\n"
+            "                (WITH RECURSIVE typebases(oid, depth) AS (\n"
+            "                    SELECT\n"
+            "                        t2.typbasetype      AS oid,\n"
+            "                        0                   AS depth\n"
+            "                    FROM\n"
+            "                        pg_type t2\n"
+            "                    WHERE\n"
+            "                        t2.oid = t.oid\n"
+            "\n"
+            "                    UNION ALL\n"
+            "\n"
+            "                    SELECT\n"
+            "                        t2.typbasetype      AS oid,\n"
+            "                        tb.depth + 1        AS depth\n"
+            "                    FROM\n"
+            "                        pg_type t2,\n"
+            "                        typebases tb\n"
+            "                    WHERE\n"
+            "                       tb.oid = t2.oid\n"
+            "                       AND t2.typbasetype != 0\n"
+            "               ) SELECT oid FROM typebases ORDER BY depth DESC LIMIT 1)\n"
+            "\n"
+            "               ELSE NULL\n"
+            "            END)                            AS basetype,\n"
+            "            t.typelem                       AS elemtype,\n"
+            "            elem_t.typdelim                 AS elemdelim,\n"
+            "            COALESCE(\n"
+            "                range_t.rngsubtype,\n"
+            "                multirange_t.rngsubtype)    AS range_subtype,\n"
+            "            (CASE WHEN t.typtype = 'c' THEN\n"
+            "                (SELECT\n"
+            "                    array_agg(ia.atttypid ORDER BY ia.attnum)\n"
+            "                FROM\n"
+            "                    pg_attribute ia\n"
+            "                    INNER JOIN pg_class c\n"
+            "                        ON (ia.attrelid = c.oid)\n"
+            "                WHERE\n"
+            "                    ia.attnum > 0 AND NOT ia.attisdropped\n"
+            "                    AND c.reltype = t.oid)\n"
+            "\n"
+            "                ELSE NULL\n"
+            "            END)                            AS attrtypoids,\n"
+            "            (CASE WHEN t.typtype = 'c' THEN\n"
+            "                (SELECT\n"
+            "                    array_agg(ia.attname::text ORDER BY ia.attnum)\n"
+            "                FROM\n"
+            "                    pg_attribute ia\n"
+            "                    INNER JOIN pg_class c\n"
+            "                        ON (ia.attrelid = c.oid)\n"
+            "                WHERE\n"
+            "                    ia.attnum > 0 AND NOT ia.attisdropped\n"
+            "                    AND c.reltype = t.oid)\n"
+            "\n"
+            "                ELSE NULL\n"
+            "            END)                            AS attrnames\n"
+            "        FROM\n"
+            "            pg_catalog.pg_type AS t\n"
+            "            INNER JOIN pg_catalog.pg_namespace ns ON (\n"
+            "                ns.oid = t.typnamespace)\n"
+            "            LEFT JOIN pg_type elem_t ON (\n"
+            "                t.typlen = -1 AND\n"
+            "                t.typelem != 0 AND\n"
+            "                t.typelem = elem_t.oid\n"
+            "            )\n"
+            "            LEFT JOIN pg_range range_t ON (\n"
+            "                t.oid = range_t.rngtypid\n"
+            "            )\n"
+            "            LEFT JOIN pg_range multirange_t ON (\n"
+            "                t.oid = multirange_t.rngmultitypid\n"
+            "            )\n"
+            "    )\n"
+            " ti,\n"
+            "        typeinfo_tree tt\n"
+            "    WHERE\n"
+            "        (tt.elemtype IS NOT NULL AND ti.oid = tt.elemtype)\n"
+            "        OR (tt.attrtypoids IS NOT NULL AND ti.oid = any(tt.attrtypoids))\n"
+            "        OR (tt.range_subtype IS NOT NULL AND ti.oid = tt.range_subtype)\n"
+            "        OR (tt.basetype IS NOT NULL AND ti.oid = tt.basetype)\n"
+            ")\n"
+            "\n"
+            "SELECT DISTINCT\n"
+            "    *,\n"
+            "    basetype::regtype::text AS basetype_name,\n"
+            "    elemtype::regtype::text AS elemtype_name,\n"
+            "    range_subtype::regtype::text AS range_subtype_name\n"
+            "FROM\n"
+            "    typeinfo_tree\n"
+            "ORDER BY\n"
+            "    depth DESC\n"
+        ),
+        R,
+        "asyncpg 0.32.0: type introspection (INTRO_LOOKUP_TYPES_13)",
+    ),
+    (
+        (
+            "\n"
+            "                SELECT\n"
+            "                    set_config('jit', $1, false)\n"
+            "                "
+        ),
+        R,
+        "asyncpg 0.32.0: type introspection: jit restored",
+    ),
+    (
+        "SELECT $1::int, $2::jsonb, $3::numeric[]",
+        R,
+        "asyncpg 0.32.0: query with jsonb/numeric[] parameters",
+    ),
+    (
+        "SELECT $1::interval, ROW(1, 'a')",
+        R,
+        "asyncpg 0.32.0: query with interval parameter and a record",
+    ),
+    ("SELECT * FROM orders WHERE id = $1", R, "asyncpg 0.32.0: pooled connection query"),
+    (
+        ("SELECT pg_advisory_unlock_all();\nCLOSE ALL;\nUNLISTEN *;\nRESET ALL;"),
+        R,
+        "asyncpg 0.32.0: pool reset (Connection.get_reset_query)",
+    ),
+]
+
+
+# SQLAlchemy 2.1.9 ORM with psycopg 3.3.9, a Customer/Order model with a relationship:
+# add and flush (INSERT ... RETURNING, insertmanyvalues), session.get, lazy load, select with
+# a join, attribute change and flush (UPDATE by pk), bulk UPDATE with a WHERE,
+# selectinload, joinedload with IN, GROUP BY/HAVING, ILIKE with LIMIT/OFFSET, delete by pk,
+# bulk DELETE with a WHERE.
+ORM: list[Case] = [
+    ("BEGIN", R, "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: BEGIN"),
+    ("select pg_catalog.version()", R, "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: SELECT"),
+    ("select current_schema()", R, "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: SELECT"),
+    ("show transaction isolation level", R, "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: SHOW"),
+    ("show standard_conforming_strings", R, "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: SHOW"),
+    ('SAVEPOINT "_pg3_1"', R, "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: SAVEPOINT"),
+    (
+        (
+            "SELECT\n"
+            "    typname AS name, oid, typarray AS array_oid,\n"
+            "    oid::regtype::text AS regtype, typdelim AS delimiter\n"
+            "FROM pg_type t\n"
+            "WHERE t.oid = to_regtype($1)\n"
+            "ORDER BY t.oid\n"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: SELECT",
+    ),
+    ('RELEASE "_pg3_1"', R, "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: RELEASE"),
+    ("ROLLBACK", R, "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: ROLLBACK"),
+    (
+        "INSERT INTO customers (name) VALUES ($1::VARCHAR) RETURNING customers.id",
+        W,
+        "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: INSERT",
+    ),
+    (
+        (
+            "INSERT INTO orders (customer_id, note, amount) SELECT p0::INTEGER, "
+            "p1::VARCHAR, p2::NUMERIC FROM (VALUES ($1::INTEGER, $2::VARCHAR, $3, 0), "
+            "($4::INTEGER, $5::VARCHAR, $6, 1)) AS imp_sen(p0, p1, p2, sen_counter) "
+            "ORDER BY sen_counter RETURNING orders.id, orders.id AS id__1"
+        ),
+        W,
+        "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: INSERT",
+    ),
+    ("COMMIT", R, "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: COMMIT"),
+    (
+        ("SELECT customers.id, customers.name \nFROM customers \nWHERE customers.id = $1::INTEGER"),
+        R,
+        "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: SELECT",
+    ),
+    (
+        (
+            "SELECT orders.id, orders.customer_id, orders.note, orders.amount \n"
+            "FROM orders \n"
+            "WHERE $1::INTEGER = orders.customer_id"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: SELECT",
+    ),
+    (
+        (
+            "SELECT orders.id, orders.customer_id, orders.note, orders.amount \n"
+            "FROM orders JOIN customers ON customers.id = orders.customer_id \n"
+            "WHERE customers.name = $1::VARCHAR ORDER BY orders.id"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: SELECT",
+    ),
+    (
+        "UPDATE orders SET note=$1::VARCHAR WHERE orders.id = $2::INTEGER",
+        W,
+        "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: UPDATE",
+    ),
+    (
+        "UPDATE orders SET note=$1::VARCHAR WHERE orders.amount > $2::INTEGER",
+        W,
+        "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: UPDATE",
+    ),
+    (
+        ("SELECT customers.id, customers.name \nFROM customers"),
+        R,
+        "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: SELECT",
+    ),
+    (
+        (
+            "SELECT orders.customer_id, orders.id, orders.note, orders.amount \n"
+            "FROM orders \n"
+            "WHERE orders.customer_id IN ($1::INTEGER)"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: SELECT",
+    ),
+    (
+        (
+            "SELECT orders.id, orders.customer_id, orders.note, orders.amount, "
+            "customers_1.id AS id_1, customers_1.name \n"
+            "FROM orders LEFT OUTER JOIN customers AS customers_1 ON customers_1.id = "
+            "orders.customer_id \n"
+            "WHERE orders.id IN ($1::INTEGER, $2::INTEGER, $3::INTEGER)"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: SELECT",
+    ),
+    (
+        (
+            "SELECT customers.name, count(orders.id) AS count_1, sum(orders.amount) AS sum_1 \n"
+            "FROM customers JOIN orders ON customers.id = orders.customer_id GROUP BY "
+            "customers.name \n"
+            "HAVING count(orders.id) > $1::INTEGER"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: SELECT",
+    ),
+    (
+        (
+            "SELECT orders.id, orders.customer_id, orders.note, orders.amount \n"
+            "FROM orders \n"
+            "WHERE orders.note ILIKE $1::VARCHAR \n"
+            " LIMIT $2::INTEGER OFFSET $3::INTEGER"
+        ),
+        R,
+        "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: SELECT",
+    ),
+    (
+        "DELETE FROM orders WHERE orders.id = $1::INTEGER",
+        W,
+        "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: DELETE",
+    ),
+    (
+        ("DELETE FROM orders WHERE orders.customer_id = $1::INTEGER AND orders.note = $2::VARCHAR"),
+        W,
+        "SQLAlchemy 2.1.9 ORM + psycopg 3.3.9: DELETE",
+    ),
+]
+
+
+# pgbench 15: the built-in TPC-B script as sent in simple mode (literals substituted),
+# the select-only script as sent with -M prepared ($1), and `pgbench -i` (seen with
+# PGOPTIONS='-c log_statement=all'); init is not a read, so each has its class.
+_PGBENCH: list[tuple[str, str]] = [
+    ("BEGIN;", R),
+    ("UPDATE pgbench_accounts SET abalance = abalance + 4982 WHERE aid = 35203;", W),
+    ("SELECT abalance FROM pgbench_accounts WHERE aid = 35203;", R),
+    ("UPDATE pgbench_tellers SET tbalance = tbalance + 4982 WHERE tid = 2;", W),
+    ("UPDATE pgbench_branches SET bbalance = bbalance + 4982 WHERE bid = 1;", W),
+    (
+        "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime)"
+        " VALUES (2, 1, 35203, 4982, CURRENT_TIMESTAMP);",
+        W,
+    ),
+    ("END;", R),
+    ("SELECT abalance FROM pgbench_accounts WHERE aid = $1;", R),
+    ("UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2;", W),
+    ("select count(*) from pgbench_branches", R),
+    (
+        "select o.n, p.partstrat, pg_catalog.count(i.inhparent) from pg_catalog.pg_class as c"
+        " join pg_catalog.pg_namespace as n on (n.oid = c.relnamespace) cross join lateral"
+        " (select pg_catalog.array_position(pg_catalog.current_schemas(true), n.nspname))"
+        " as o(n) left join pg_catalog.pg_partitioned_table as p on (p.partrelid = c.oid)"
+        " left join pg_catalog.pg_inherits as i on (c.oid = i.inhparent) where c.relname ="
+        " 'pgbench_accounts' and o.n is not null group by 1, 2 order by 1 asc limit 1",
+        R,
+    ),
+    (
+        "drop table if exists pgbench_accounts, pgbench_branches, pgbench_history, pgbench_tellers",
+        X,
+    ),
+    (
+        "create table pgbench_accounts(aid    int not null,bid int,abalance int,filler char(84))"
+        " with (fillfactor=100)",
+        D,
+    ),
+    ("truncate table pgbench_accounts, pgbench_branches, pgbench_history, pgbench_tellers", X),
+    ("insert into pgbench_tellers(tid,bid,tbalance) values (1,1,0)", W),
+    ("copy pgbench_accounts from stdin with (freeze on)", W),
+    ("vacuum analyze pgbench_accounts", D),
+    ("alter table pgbench_accounts add primary key (aid)", D),
+    ("truncate pgbench_history", X),
+]
+
+PGBENCH: list[Case] = [(sql, risk, "pgbench 15") for sql, risk in _PGBENCH]
+PGBENCH_RUN = PGBENCH[:9]  # what a benchmark run sends; the rest is `pgbench -i`
+
+
+CLIENT_TRAFFIC: list[Case] = [*PSQL, *PGJDBC, *SQLALCHEMY_REFLECTION, *PSYCOPG, *ASYNCPG, *ORM]
+
+# Everything above: what the unit tests check and the server-truth test runs.
+ALL: list[Case] = [*CASES, *SCARY_READS, *CLIENT_TRAFFIC, *PGBENCH]
+
+# Each distinct statement once (clients repeat BEGIN, SELECT 1...): its class and first note.
+UNIQUE: dict[str, tuple[str, str]] = {}
+for _sql, _risk, _note in ALL:
+    UNIQUE.setdefault(_sql, (_risk, _note))
