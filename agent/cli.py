@@ -102,8 +102,12 @@ def register(app: typer.Typer) -> None:
         do_deny(request_id, reason=reason, as_json=json_)
 
     @app.command()
-    def token() -> None:
-        """Print a current access token (for scripts)."""
+    def token(
+        access: bool = typer.Option(
+            False, "--access", help="Print the access token for the control API instead"
+        ),
+    ) -> None:
+        """Print a 5-minute token: the password for a connection's direct listener."""
         from agent.commands.requests import token as do_token
 
-        do_token()
+        do_token(access=access)

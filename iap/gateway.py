@@ -9,6 +9,7 @@ the audit queue is drained into the store.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -24,16 +25,15 @@ from hypercorn.trio import serve as hypercorn_serve
 
 from iap.api.app import build_app
 from iap.approvals import Approvals
-from iap.config import GatewayConfig, split_address
+from iap.config import GatewayConfig
 from iap.events import EventBus
 from iap.identity import Identity
+from iap.listeners import start_listeners
 from iap.metrics import Metrics
-from iap.netio import serve_tcp
 from iap.services import Services
 from iap.store.base import AuditRecord, Store
 from iap.store.sqlite import SQLiteStore
 from iap.tls import TLSFiles, ensure_generated, server_context
-from iap.tunnel import handle_tunnel
 
 log = logging.getLogger("iap.gateway")
 
@@ -152,6 +152,12 @@ async def run_gateway(
             store.append_audit(record)
 
     events = EventBus()
+    classify_statements = os.environ.get("IAP_UNSAFE_NO_CLASSIFY") != "1"
+    if not classify_statements:
+        log.warning(
+            "IAP_UNSAFE_NO_CLASSIFY=1: statements are NOT classified; every one passes as a"
+            " read. For benchmarks only: never run a gateway users reach like this"
+        )
     services = Services(
         config=config,
         store=store,
@@ -161,6 +167,7 @@ async def run_gateway(
         metrics=Metrics(),
         clock=clock,
         write_audit=write_audit,
+        classify_statements=classify_statements,
     )
     try:
         async with trio.open_nursery() as outer:
@@ -174,10 +181,7 @@ async def run_gateway(
                 hc.graceful_timeout = 2.0
                 app: Any = build_app(services)  # Starlette is an ASGI app; hypercorn's types differ
                 bound = await nursery.start(partial(hypercorn_serve, app, hc, mode="asgi"))
-                host, port = split_address(config.gateway.tunnel)
-                handler = partial(handle_tunnel, services, server_context(files))
-                tunnel_port = await nursery.start(serve_tcp, handler, host, port)
-                services.tunnel_port = tunnel_port
+                host, tunnel_port = await start_listeners(nursery, services, server_context(files))
                 nursery.start_soon(_watch_revocations, services)
                 services.ready = True
                 api_url = bound[0] if bound else f"https://{config.gateway.api}"

@@ -40,6 +40,7 @@ from iap.store.base import RefreshToken, Store, User
 
 AUDIENCE = "iap"  # access tokens for the control API and the tunnel
 LISTENER_AUDIENCE = "iap-listener"  # short tokens used as a password on a direct listener
+LISTENER_TTL = 300.0  # seconds a listener token lives: long enough to connect, no more
 ACR_MFA = "urn:iap:mfa"  # password + TOTP (or a later step-up) stand behind the token
 AMR_PWD_OTP: tuple[str, ...] = ("pwd", "otp")
 ALGORITHM = "ES256"
@@ -519,6 +520,25 @@ class Identity:
         }
         keys = self._keys
         return jwt.encode(claims, keys.signing, algorithm=ALGORITHM, headers={"kid": keys.kid})
+
+    def issue_listener_token(self, claims: Claims) -> tuple[str, int]:
+        """(token, seconds it lives): a short token (aud "iap-listener") for the holder of a
+        verified access token, used as the password on a connection's direct listener. It
+        carries the same user, roles, authentication time and device, so it grants nothing
+        the access token did not."""
+        user = self.store.get_user(claims.sub)
+        if user is None or user.disabled:
+            raise AuthError("user_disabled" if user else "token_invalid")
+        ttl = int(min(LISTENER_TTL, max(claims.exp - self.clock(), 1.0)))
+        token = self.issue_access_token(
+            user,
+            amr=claims.amr,
+            auth_time=claims.auth_time,
+            device_id=claims.device,
+            audience=LISTENER_AUDIENCE,
+            ttl=ttl,
+        )
+        return token, ttl
 
     def verify_access_token(self, token: str, *, audience: str = AUDIENCE) -> Claims:
         """Signature (ES256 with our key only), iss, aud, exp and iat against the injected

@@ -35,4 +35,22 @@ class Services:
     # PostgreSQL cancel keys the gateway handed to clients: (pid, secret) -> session id
     cancel_keys: dict[tuple[int, int], str] = field(default_factory=dict)
     tunnel_port: int = 0  # the bound tunnel port (the config may say 0: any free port)
+    listen_ports: dict[str, int] = field(default_factory=dict)  # connection -> direct listener
+    # Benchmarks only (IAP_UNSAFE_NO_CLASSIFY=1): every statement passes as a read, unparsed.
+    classify_statements: bool = True
     ready: bool = False
+
+    def audit_auth(
+        self, user: str, what: str, failure: str | None, *, connection: str = ""
+    ) -> None:
+        """Audit an authentication step (login, refresh, step-up, a listener login)."""
+        self.write_audit(
+            AuditRecord(
+                ts=self.clock(),
+                user=user,
+                connection=connection,
+                decision=what,
+                outcome="error" if failure else "ok",
+                error=failure,
+            )
+        )

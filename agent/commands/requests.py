@@ -57,6 +57,11 @@ def deny(request_id: str, *, reason: str | None, as_json: bool) -> None:
         say(f"denied {done['id']}")
 
 
-def token() -> None:
+def token(*, access: bool = False) -> None:
+    """Print a listener token (the password for a connection's direct listener), or with
+    `access` the access token itself (for scripts calling the control API)."""
     client = GatewayClient.from_state()
-    say(client.access_token())
+    if access:
+        say(client.access_token())
+    else:
+        say(client.call("POST", "/v1/token").json()["token"])

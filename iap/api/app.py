@@ -1,6 +1,7 @@
 """The control API: an ASGI app served by hypercorn's trio worker in the gateway process.
 
-Routes: /v1/login, /v1/refresh, /v1/stepup, /v1/whoami, /v1/connections[/{name}],
+Routes: /v1/login, /v1/refresh, /v1/stepup, /v1/token (listener token), /v1/whoami,
+/v1/connections[/{name}],
 /v1/requests[/{id}[/approve|/deny]], /v1/events (server-sent events), /v1/audit,
 /healthz, /readyz, /metrics, /v1/openapi.json. Bearer access tokens on everything under /v1
 but login and refresh. Errors are JSON `{"error": CODE, "message": TEXT}`; a refused approve
@@ -25,7 +26,6 @@ from starlette.routing import Route
 from iap.approvals import ApprovalError, Approver, StepUpRequired, request_json
 from iap.identity import ACR_MFA, AuthError, Claims
 from iap.services import Services
-from iap.store.base import AuditRecord
 
 AUDITOR_ROLES = {"admin", "auditor"}
 SSE_HEARTBEAT = 15.0
@@ -123,9 +123,9 @@ def build_app(services: Services) -> Starlette:
         except AuthError as e:
             if e.code in ("bad_code", "replayed_code", "locked_out"):
                 services.metrics.mfa_failures.inc()
-            _audit_auth(services, user, "login", str(e))
+            services.audit_auth(user, "login", str(e))
             return auth_error(e)
-        _audit_auth(services, user, "login", None)
+        services.audit_auth(user, "login", None)
         return JSONResponse(tokens_json(pair))
 
     async def refresh(request: Request) -> Response:
@@ -149,12 +149,16 @@ def build_app(services: Services) -> Starlette:
         except AuthError as e:
             if e.code in ("bad_code", "replayed_code", "locked_out"):
                 services.metrics.mfa_failures.inc()
-            _audit_auth(services, claims.sub, "stepup", str(e))
+            services.audit_auth(claims.sub, "stepup", str(e))
             raise
-        _audit_auth(services, claims.sub, "stepup", None)
+        services.audit_auth(claims.sub, "stepup", None)
         return JSONResponse(
             {"access_token": token, "token_type": "Bearer", "expires_in": int(identity.access_ttl)}
         )
+
+    async def listener_token(request: Request, claims: Claims) -> Response:
+        token, expires_in = identity.issue_listener_token(claims)
+        return JSONResponse({"token": token, "expires_in": expires_in})
 
     async def whoami(request: Request, claims: Claims) -> Response:
         return JSONResponse(
@@ -268,6 +272,7 @@ def build_app(services: Services) -> Starlette:
             Route("/v1/refresh", refresh, methods=["POST"]),
             Route("/v1/stepup", authed(stepup), methods=["POST"]),
             Route("/v1/whoami", authed(whoami)),
+            Route("/v1/token", authed(listener_token), methods=["POST"]),
             Route("/v1/connections", authed(connections)),
             Route("/v1/connections/{name}", authed(connection)),
             Route("/v1/requests", authed(list_requests)),
@@ -281,18 +286,6 @@ def build_app(services: Services) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics),
         ]
-    )
-
-
-def _audit_auth(services: Services, user: str, what: str, failure: str | None) -> None:
-    services.write_audit(
-        AuditRecord(
-            ts=services.clock(),
-            user=user,
-            decision=what,
-            outcome="error" if failure else "ok",
-            error=failure,
-        )
     )
 
 
@@ -331,6 +324,7 @@ OPENAPI: dict[str, Any] = {
         "/v1/login": {"post": _op("Password + TOTP code -> access and refresh tokens", False)},
         "/v1/refresh": {"post": _op("Refresh token + device id -> new tokens", False)},
         "/v1/stepup": {"post": _op("TOTP code -> access token with a fresh auth_time")},
+        "/v1/token": {"post": _op("A 5-minute token to use as the password on a direct listener")},
         "/v1/whoami": {"get": _op("The caller's identity")},
         "/v1/connections": {"get": _op("Connections the gateway serves")},
         "/v1/connections/{name}": {"get": _op("One connection")},

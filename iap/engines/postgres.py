@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import logging
 import secrets
+import ssl
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ import trio
 
 from iap.classify import Classification, LexState, Risk, classify, classify_setting
 from iap.config import ConnectionConfig, split_address
+from iap.identity import LISTENER_AUDIENCE, AuthError, Claims
 from iap.netio import FastStream, connect_tcp, connect_unix
 from iap.policy import Action, Decision
 from iap.services import Services
@@ -76,6 +78,8 @@ class PreparedStatement:
 
 
 _UNKNOWN_STATEMENT = "prepared statement {!r} is not known to iap"
+# What every statement is taken for when the gateway runs with IAP_UNSAFE_NO_CLASSIFY=1.
+_UNCLASSIFIED = Classification(Risk.READ, (), ("not classified (IAP_UNSAFE_NO_CLASSIFY)",))
 
 
 @dataclass(slots=True)
@@ -344,6 +348,8 @@ class PostgresSession:
             raise ProtocolError(f"unexpected message from client: {type(msg).__name__}")
 
     def _classify(self, sql: str) -> Classification:
+        if not self.session.services.classify_statements:
+            return _UNCLASSIFIED
         return classify(
             sql,
             "postgres",
@@ -554,26 +560,35 @@ class PostgresSession:
 
 
 async def _read_startup(
-    client: trio.abc.Stream, conn: Connection, initial: bytes
-) -> pgm.StartupMessage | pgm.CancelRequest | None:
+    client: trio.abc.Stream, conn: Connection, initial: bytes, *, tls: ssl.SSLContext | None = None
+) -> tuple[pgm.StartupMessage | pgm.CancelRequest | None, trio.abc.Stream]:
+    """The client's startup packet, and the stream to go on with. Inside the agent's tunnel
+    (`tls` None) an SSLRequest is declined: that leg is already encrypted. On a direct
+    listener it is accepted and the TLS handshake happens here."""
     if initial:
         conn.receive_data(initial)
     while True:
         msg = conn.next_message()
         if msg is CLOSED:
-            return None
+            return None, client
         if msg is NEED_DATA:
             data = await client.receive_some(RECV_SIZE)
             if not data:
-                return None
+                return None, client
             conn.receive_data(data)
+        elif isinstance(msg, pgm.SSLRequest) and tls is not None and isinstance(client, FastStream):
+            if conn.pending_bytes:
+                # Bytes sent before the handshake would be trusted as if they came over TLS.
+                raise ProtocolError("data after SSLRequest before the TLS handshake")
+            await client.send_all(conn.send(pgm.SSLResponse(accepted=True)))
+            client = await FastStream.wrap_tls(client.socket, tls, server_side=True)
+            tls = None
         elif isinstance(msg, pgm.SSLRequest):
-            # The local leg already runs inside the agent's TLS tunnel.
             await client.send_all(conn.send(pgm.SSLResponse(accepted=False)))
         elif isinstance(msg, pgm.GSSENCRequest):
             await client.send_all(conn.send(pgm.GSSENCResponse(accepted=False)))
         elif isinstance(msg, pgm.StartupMessage | pgm.CancelRequest):
-            return msg
+            return msg, client
         else:
             raise ProtocolError(f"unexpected startup message {type(msg).__name__}")
 
@@ -708,15 +723,138 @@ async def serve(
     session_id: str,
     client_address: str = "",
 ) -> None:
-    """Serve one client connection of a PostgreSQL connection until it ends."""
+    """Serve one client connection that came through the agent's tunnel until it ends."""
     conn = Connection(Role.SERVER)
     with trio.move_on_after(STARTUP_TIMEOUT) as scope:
-        first = await _read_startup(client, conn, initial)
+        first, client = await _read_startup(client, conn, initial)
     if scope.cancelled_caught or first is None:
         return
     if isinstance(first, pgm.CancelRequest):
         await handle_cancel(services, first.process_id, first.secret_key)
         return
+    await _serve_session(
+        services,
+        client,
+        conn,
+        first,
+        user=user,
+        roles=roles,
+        connection=connection,
+        session_id=session_id,
+        client_address=client_address,
+    )
+
+
+async def serve_listener(
+    services: Services,
+    plain: FastStream,
+    connection: ConnectionConfig,
+    context: ssl.SSLContext,
+) -> None:
+    """Serve one client of a connection's direct listener (no agent): the client asks for
+    TLS and gives a listener token (`iap token`) as its cleartext password."""
+    conn = Connection(Role.SERVER)
+    client: trio.abc.Stream = plain
+    peer = plain.peer
+    try:
+        with trio.move_on_after(STARTUP_TIMEOUT) as scope:
+            first, client = await _read_startup(plain, conn, b"", tls=context)
+            if isinstance(first, pgm.StartupMessage):
+                if client is plain:
+                    raise StartupRefused(
+                        "28000",
+                        "iap's direct listener needs TLS: connect with sslmode=require"
+                        " (or verify-full with the gateway's CA)",
+                    )
+                claims = await _check_token(services, client, conn, first, connection)
+        if scope.cancelled_caught:
+            log.info("listener startup timeout peer=%s connection=%s", peer, connection.name)
+            return
+        if first is None:
+            return
+        if isinstance(first, pgm.CancelRequest):
+            await handle_cancel(services, first.process_id, first.secret_key)
+            return
+        session_id = secrets.token_hex(8)
+        log.info(
+            "listener open peer=%s user=%s connection=%s session=%s",
+            peer,
+            claims.sub,
+            connection.name,
+            session_id,
+        )
+        await _serve_session(
+            services,
+            client,
+            conn,
+            first,
+            user=claims.sub,
+            roles=claims.roles,
+            connection=connection,
+            session_id=session_id,
+            client_address=peer,
+        )
+    except StartupRefused as e:
+        log.info("listener refused peer=%s connection=%s: %s", peer, connection.name, e)
+        await _send_fatal(client, e.code, str(e))
+    finally:
+        if client is not plain:
+            await client.aclose()
+
+
+async def _check_token(
+    services: Services,
+    client: trio.abc.Stream,
+    conn: Connection,
+    startup: pgm.StartupMessage,
+    connection: ConnectionConfig,
+) -> Claims:
+    """Ask for the password and verify it as a listener token for the startup's user."""
+    await client.send_all(conn.send(pgm.AuthenticationCleartextPassword()))
+    while True:
+        msg = conn.next_message()
+        if msg is NEED_DATA:
+            data = await client.receive_some(RECV_SIZE)
+            if not data:
+                raise StartupRefused("08006", "the client closed the connection during login")
+            conn.receive_data(data)
+            continue
+        if not isinstance(msg, pgm.PasswordMessage):
+            raise StartupRefused("28000", "expected a password (the output of `iap token`)")
+        break
+    try:
+        token = msg.password.decode("utf-8", "replace").strip()
+        claims = services.identity.verify_access_token(token, audience=LISTENER_AUDIENCE)
+    except AuthError as e:
+        services.audit_auth(
+            startup.params.get("user", "?"), "listener", str(e), connection=connection.name
+        )
+        raise StartupRefused(
+            "28P01",
+            f"iap: the password is not a valid listener token ({e}); use the output of"
+            " `iap token` (it lives 5 minutes)",
+        ) from None
+    asked = startup.params.get("user")
+    if asked and asked != claims.sub:
+        raise StartupRefused(
+            "28000", f"iap: the token belongs to user {claims.sub!r}, not {asked!r}"
+        )
+    services.audit_auth(claims.sub, "listener", None, connection=connection.name)
+    return claims
+
+
+async def _serve_session(
+    services: Services,
+    client: trio.abc.Stream,
+    conn: Connection,
+    first: pgm.StartupMessage,
+    *,
+    user: str,
+    roles: tuple[str, ...],
+    connection: ConnectionConfig,
+    session_id: str,
+    client_address: str,
+) -> None:
     session = Session(services, user, roles, connection, client_address, id=session_id)
     cancel_key: tuple[int, int] | None = None
     try:

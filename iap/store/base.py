@@ -65,7 +65,7 @@ class AuditRecord:
     ts: float
     user: str
     # allow | grace | deny | hold | approved | denied | expired | abandoned | cancelled |
-    # login | stepup
+    # login | stepup | listener (a direct-listener login)
     decision: str
     seq: int = 0  # assigned by the store
     connection: str = ""

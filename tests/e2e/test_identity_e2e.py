@@ -162,7 +162,7 @@ async def test_approval_needs_a_fresh_code_rfc9470_and_requests_json_lists_it(
     ]
     assert rows[0]["sql"] == "DROP TABLE victim;" and rows[0]["created_at"] > 0
 
-    token = (await alice.run("token", check=True)).stdout.decode().strip()
+    token = (await alice.run("token", "--access", check=True)).stdout.decode().strip()
 
     def post(path: str, tok: str, body: dict[str, str] | None = None) -> httpx.Response:
         with api(gateway) as http:
@@ -226,7 +226,7 @@ async def test_keyring_keeps_the_tokens_out_of_the_state_file(
     stored.read(next((tmp_path / "xdg").rglob("keyring_pass.cfg")))
     assert len(stored["iap"]) == 2  # one entry per IAP_HOME, gateway and user
     for agent, user in ((first, "alice"), (second, "bob")):
-        whoami = await agent.run("token")
+        whoami = await agent.run("token", "--access")
         assert whoami.returncode == 0, whoami.stderr.decode()
         claims = gateway.services.identity.verify_access_token(whoami.stdout.decode().strip())
         assert claims.sub == user

@@ -343,6 +343,27 @@ def test_audience_is_checked(ident: Identity, alice: str, store: SQLiteStore) ->
     assert auth_error(ident.verify_access_token, listener).code == "token_invalid"
 
 
+def test_a_listener_token_carries_the_access_tokens_identity_for_five_minutes(
+    ident: Identity, alice: str, store: SQLiteStore, clock: FakeClock
+) -> None:
+    access = ident.verify_access_token(login(ident).access_token)
+    token, ttl = ident.issue_listener_token(access)
+    claims = ident.verify_access_token(token, audience=LISTENER_AUDIENCE)
+    assert ttl == 300 and claims.exp == clock() + 300
+    assert (claims.sub, claims.roles, claims.auth_time, claims.device) == (
+        access.sub,
+        access.roles,
+        access.auth_time,
+        access.device,
+    )
+    assert auth_error(ident.verify_access_token, token).code == "token_invalid"  # not for the API
+    clock.advance(access.exp - clock() - 60)  # the access token has one minute left
+    _, ttl = ident.issue_listener_token(access)
+    assert ttl == 60
+    store.set_user_disabled("alice", True)
+    assert auth_error(ident.issue_listener_token, access).code == "user_disabled"
+
+
 def test_token_of_a_disabled_user_is_refused(
     ident: Identity, alice: str, store: SQLiteStore
 ) -> None:

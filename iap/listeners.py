@@ -1,0 +1,70 @@
+"""The gateway's database-facing listeners: the agents' tunnel port and, for connections that
+set `listen`, a direct listener each (no agent: the client gives `iap token` as its password
+over TLS).
+
+Each accepted socket runs in its own task; whatever goes wrong in one connection is logged
+and ends that connection only.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+from functools import partial
+
+import trio
+
+from iap.config import ConnectionConfig, split_address
+from iap.engines import postgres
+from iap.netio import FastStream, serve_tcp
+from iap.services import Services
+from iap.tunnel import handle_tunnel
+
+log = logging.getLogger("iap.listeners")
+
+
+async def start_listeners(
+    nursery: trio.Nursery, services: Services, context: ssl.SSLContext
+) -> tuple[str, int]:
+    """Open the tunnel port and every direct listener; returns the tunnel's (host, port)."""
+    host, port = split_address(services.config.gateway.tunnel)
+    tunnel_port: int = await nursery.start(
+        serve_tcp, partial(handle_tunnel, services, context), host, port
+    )
+    services.tunnel_port = tunnel_port
+    for connection in services.config.connections:
+        if connection.listen is None:
+            continue
+        if connection.kind != "postgres":
+            log.warning(
+                "direct listener of connection %s not opened: %s is not served yet",
+                connection.name,
+                connection.kind,
+            )
+            continue
+        listen_host, listen_port = split_address(connection.listen)
+        handler = partial(_handle_direct, services, context, connection)
+        bound: int = await nursery.start(serve_tcp, handler, listen_host, listen_port)
+        services.listen_ports[connection.name] = bound
+        log.info("direct listener connection=%s on %s:%d", connection.name, listen_host, bound)
+    return host, tunnel_port
+
+
+async def _handle_direct(
+    services: Services, context: ssl.SSLContext, connection: ConnectionConfig, sock: socket.socket
+) -> None:
+    """One client of a direct listener (never raises)."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    stream = FastStream(sock)
+    peer = stream.peer
+    try:
+        await postgres.serve_listener(services, stream, connection, context)
+    except (ssl.SSLError, OSError) as e:
+        log.info("listener TLS or socket error peer=%s: %s", peer, e)
+    except (trio.BrokenResourceError, trio.ClosedResourceError) as e:
+        log.info("listener connection closed peer=%s: %s", peer, e)
+    except Exception:
+        log.exception("listener connection failed peer=%s", peer)
+    finally:
+        await stream.aclose()
