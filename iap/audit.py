@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import operator
 from collections.abc import Iterable
 
 from iap.store.base import AuditRecord
@@ -20,9 +21,16 @@ from iap.store.base import AuditRecord
 GENESIS_HASH = "0" * 64  # the prev_hash of the first record (seq 1)
 
 
-def _canonical_fields(record: AuditRecord, prev_hash: str) -> dict[str, object]:
-    fields = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
-    del fields["hash"]
+# Every field but `hash`, in the canonical (sorted) order, read in one C call per record.
+_HASHED = tuple(sorted(f.name for f in dataclasses.fields(AuditRecord) if f.name != "hash"))
+_hashed_values = operator.attrgetter(*_HASHED)
+
+
+def chain_fields(record: AuditRecord, seq: int, prev_hash: str) -> dict[str, object]:
+    """The fields the chain hashes, for `record` placed at `seq` after `prev_hash` (the
+    record's own seq and prev_hash are ignored)."""
+    fields = dict(zip(_HASHED, _hashed_values(record), strict=True))
+    fields["seq"] = seq
     fields["prev_hash"] = prev_hash
     # Stores give REAL columns back as floats: hash numbers the way they will be read back.
     fields["ts"] = float(record.ts)
@@ -31,14 +39,16 @@ def _canonical_fields(record: AuditRecord, prev_hash: str) -> dict[str, object]:
     return fields
 
 
-def record_hash(record: AuditRecord, prev_hash: str) -> str:
-    """sha256 hex of the canonical JSON (sorted keys, no whitespace) of every field but `hash`.
-
-    `seq` is included, and `prev_hash` is taken from the argument (the record's own field is
-    ignored), so a record is bound both to its place and to the record before it.
-    """
-    text = json.dumps(_canonical_fields(record, prev_hash), sort_keys=True, separators=(",", ":"))
+def fields_hash(fields: dict[str, object]) -> str:
+    """sha256 hex of the canonical JSON (sorted keys, no whitespace) of `chain_fields`."""
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def record_hash(record: AuditRecord, prev_hash: str) -> str:
+    """The hash of a stored record: every field but `hash`, with `prev_hash` taken from the
+    argument, so a record is bound both to its place (seq) and to the record before it."""
+    return fields_hash(chain_fields(record, record.seq, prev_hash))
 
 
 def verify_chain(

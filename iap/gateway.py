@@ -25,24 +25,19 @@ from hypercorn.trio import serve as hypercorn_serve
 
 from iap.api.app import build_app
 from iap.approvals import Approvals
+from iap.auditqueue import AuditQueue
 from iap.config import GatewayConfig
 from iap.events import EventBus
 from iap.identity import Identity
 from iap.listeners import start_listeners
 from iap.metrics import Metrics
 from iap.services import Services
-from iap.store.base import AuditRecord, Store
+from iap.store.base import Store
 from iap.store.sqlite import SQLiteStore
 from iap.tls import TLSFiles, ensure_generated, server_context
 
 log = logging.getLogger("iap.gateway")
 
-AUDIT_QUEUE = 10000
-# Audit rows are written in batches: one transaction and one thread hand-off per batch, not
-# per statement (a per-statement hop cost 90% of the throughput: the writer thread's Python
-# work held the GIL against the event loop).
-AUDIT_BATCH_WINDOW = 0.05
-AUDIT_BATCH_MAX = 500
 REVOCATION_CHECK = 2.0  # seconds between checks that open sessions' users are still enabled
 
 
@@ -83,25 +78,6 @@ def tls_files(config: GatewayConfig) -> TLSFiles:
     return ensure_generated(config.gateway.data_dir / "tls", names)
 
 
-async def _audit_writer(store: Store, receive: trio.MemoryReceiveChannel[AuditRecord]) -> None:
-    """Store audit records in order, in batches, off the event loop."""
-    while True:
-        try:
-            batch = [await receive.receive()]
-        except trio.EndOfChannel:
-            return
-        try:
-            with trio.move_on_after(AUDIT_BATCH_WINDOW):
-                while len(batch) < AUDIT_BATCH_MAX:
-                    try:
-                        batch.append(await receive.receive())
-                    except trio.EndOfChannel:
-                        break
-        finally:  # even when the gateway is stopping: what was received is written
-            with trio.CancelScope(shield=True):
-                await trio.to_thread.run_sync(store.append_audits, batch)
-
-
 async def _watch_revocations(services: Services) -> None:
     """End the running sessions of users who were disabled (or removed) since they began:
     an access token that merely expires does not end a session; revoked access does."""
@@ -114,15 +90,6 @@ async def _watch_revocations(services: Services) -> None:
                 for session in sessions:
                     if session.user == name:
                         session.revoke(f"user {name} was disabled")
-
-
-def _drain(receive: trio.MemoryReceiveChannel[AuditRecord]) -> list[AuditRecord]:
-    batch: list[AuditRecord] = []
-    while True:
-        try:
-            batch.append(receive.receive_nowait())
-        except (trio.WouldBlock, trio.EndOfChannel):
-            return batch
 
 
 async def _wait_for_signal() -> None:
@@ -142,15 +109,7 @@ async def run_gateway(
     store = open_store(config)
     identity = open_identity(config, store, clock)
     files = tls_files(config)
-    audit_send, audit_receive = trio.open_memory_channel[AuditRecord](AUDIT_QUEUE)
-
-    def write_audit(record: AuditRecord) -> None:
-        try:
-            audit_send.send_nowait(record)
-        except trio.WouldBlock:
-            log.error("audit queue full: writing synchronously")
-            store.append_audit(record)
-
+    audit = AuditQueue(store)
     events = EventBus()
     classify_statements = os.environ.get("IAP_UNSAFE_NO_CLASSIFY") != "1"
     if not classify_statements:
@@ -166,12 +125,12 @@ async def run_gateway(
         events=events,
         metrics=Metrics(),
         clock=clock,
-        write_audit=write_audit,
+        audit=audit,
         classify_statements=classify_statements,
     )
     try:
         async with trio.open_nursery() as outer:
-            outer.start_soon(_audit_writer, store, audit_receive)
+            outer.start_soon(audit.run)
             async with trio.open_nursery() as nursery:
                 hc = HypercornConfig()
                 hc.bind = [config.gateway.api]
@@ -199,8 +158,8 @@ async def run_gateway(
                     nursery.cancel_scope.cancel()
                 else:
                     await trio.sleep_forever()
-            await audit_send.aclose()
+            outer.cancel_scope.cancel()
     finally:
-        store.append_audits(_drain(audit_receive))  # whatever the writer had not reached
+        audit.drain()  # whatever the writer had not reached
         store.close()
         log.info("gateway stopped")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from iap.approvals import Approvals
+from iap.auditqueue import AuditQueue
 from iap.config import GatewayConfig
 from iap.events import EventBus
 from iap.identity import Identity
@@ -30,7 +31,7 @@ class Services:
     events: EventBus
     metrics: Metrics
     clock: Callable[[], float]
-    write_audit: Callable[[AuditRecord], None]  # queues a record; a writer task stores it
+    audit: AuditQueue  # records queued here are stored in batches by its writer task
     sessions: dict[str, Session] = field(default_factory=dict)
     # PostgreSQL cancel keys the gateway handed to clients: (pid, secret) -> session id
     cancel_keys: dict[tuple[int, int], str] = field(default_factory=dict)
@@ -44,7 +45,7 @@ class Services:
         self, user: str, what: str, failure: str | None, *, connection: str = ""
     ) -> None:
         """Audit an authentication step (login, refresh, step-up, a listener login)."""
-        self.write_audit(
+        self.audit.put(
             AuditRecord(
                 ts=self.clock(),
                 user=user,

@@ -237,7 +237,7 @@ class Session:
         error: str | None = None,
         duration_ms: float | None = None,
     ) -> None:
-        self.services.write_audit(
+        self.services.audit.put(
             AuditRecord(
                 ts=self.services.clock(),
                 user=self.user,

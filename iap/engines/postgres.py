@@ -163,8 +163,16 @@ class PostgresSession:
     # -- I/O helpers ---------------------------------------------------------------------------
 
     async def to_client(self, data: bytes) -> None:
-        async with self.client_lock:
+        # Replies and hold notices come from two tasks; the lock keeps their frames whole.
+        # Taken without a wait when free (the usual case), which skips a schedule point.
+        try:
+            self.client_lock.acquire_nowait()
+        except trio.WouldBlock:
+            await self.client_lock.acquire()
+        try:
             await self.client.send_all(data)
+        finally:
+            self.client_lock.release()
 
     async def to_backend(self, data: bytes) -> None:
         await self.backend.send_all(data)
@@ -520,6 +528,9 @@ class PostgresSession:
         await self.to_client(notice.encode())
 
     async def _forward(self, frames: list[bytes], unit: _Unit | None, ready_expected: bool) -> None:
+        audit = self.session.services.audit
+        if audit.full:  # the trail is far behind: wait rather than run unaudited statements
+            await audit.wait_room()
         if unit is not None:
             if self.open_unit is not None:  # this Sync closes a batch forwarded at Flush
                 unit.sql = f"{self.open_unit.sql}; {unit.sql}"

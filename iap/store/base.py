@@ -141,7 +141,7 @@ class Store(Protocol):
     def append_audit(self, record: AuditRecord) -> AuditRecord:
         """Assign seq, prev_hash and hash in one transaction and store the row."""
 
-    def append_audits(self, records: Sequence[AuditRecord]) -> list[AuditRecord]:
+    def append_audits(self, records: Sequence[AuditRecord]) -> None:
         """append_audit for several records in order, in one transaction."""
 
     def iter_audit(self, *, since: float | None = None) -> Iterator[AuditRecord]: ...

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from iap.audit import GENESIS_HASH, record_hash
+from iap.audit import GENESIS_HASH, chain_fields, fields_hash
 from iap.store.base import REQUEST_STATUSES, ApprovalRequest, AuditRecord, RefreshToken, User
 
 SCHEMA_VERSION = 1
@@ -464,50 +464,54 @@ class SQLiteStore:
     # audit
 
     def append_audit(self, record: AuditRecord) -> AuditRecord:
-        return self.append_audits([record])[0]
+        seq, ts, prev_hash, digest = self._append_audits([record])[0]
+        duration = None if record.duration_ms is None else float(record.duration_ms)
+        return replace(
+            record, seq=seq, ts=ts, duration_ms=duration, prev_hash=prev_hash, hash=digest
+        )
 
-    def append_audits(self, records: Sequence[AuditRecord]) -> list[AuditRecord]:
+    def append_audits(self, records: Sequence[AuditRecord]) -> None:
         """Chain and store several records in one transaction (the gateway's batches)."""
-        stored: list[AuditRecord] = []
+        self._append_audits(records)
+
+    def _append_audits(self, records: Sequence[AuditRecord]) -> list[tuple[int, float, str, str]]:
+        """Store records; returns (seq, ts, prev_hash, hash) of each. Per-record work is kept
+        small: the gateway writes one record per statement."""
+        rows: list[tuple[object, ...]] = []
+        placed: list[tuple[int, float, str, str]] = []
         with self._transaction() as db:
             last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-            for record in records:
-                chained = replace(
-                    record,
-                    seq=seq,
-                    ts=float(record.ts),
-                    duration_ms=None if record.duration_ms is None else float(record.duration_ms),
-                    prev_hash=prev_hash,
-                )
-                chained = replace(chained, hash=record_hash(chained, prev_hash))
-                stored.append(chained)
-                seq, prev_hash = seq + 1, chained.hash
-            db.executemany(
-                f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES ({', '.join('?' * 16)})",
-                [
+            for r in records:
+                fields = chain_fields(r, seq, prev_hash)
+                digest = fields_hash(fields)
+                ts = float(r.ts)
+                rows.append(
                     (
-                        c.seq,
-                        c.ts,
-                        c.user,
-                        c.connection,
-                        c.session_id,
-                        c.risk,
-                        c.decision,
-                        c.request_id,
-                        c.outcome,
-                        c.rows,
-                        c.error,
-                        c.duration_ms,
-                        c.sql,
-                        c.prev_hash,
-                        c.hash,
-                        _dumps(c.extra),
+                        seq,
+                        ts,
+                        r.user,
+                        r.connection,
+                        r.session_id,
+                        r.risk,
+                        r.decision,
+                        r.request_id,
+                        r.outcome,
+                        r.rows,
+                        r.error,
+                        fields["duration_ms"],
+                        r.sql,
+                        prev_hash,
+                        digest,
+                        _dumps(r.extra),
                     )
-                    for c in stored
-                ],
+                )
+                placed.append((seq, ts, prev_hash, digest))
+                seq, prev_hash = seq + 1, digest
+            db.executemany(
+                f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES ({', '.join('?' * 16)})", rows
             )
-        return stored
+        return placed
 
     def iter_audit(self, *, since: float | None = None) -> Iterator[AuditRecord]:
         """Records in seq order (those with ts >= since, if given), read a page at a time."""
