@@ -3,7 +3,9 @@
 Owns measuring the classifier over realistic mixes, per dialect: pgbench's statements, an
 ORM's queries (SQLAlchemy, captured), psql's backslash commands, drivers' own metadata and
 connection-start traffic (pgjdbc, SQLAlchemy reflection, psycopg, asyncpg) and the hand
-written corpus; MySQL statements go through classify(sql, "mysql") the same way. For
+written corpus; for MySQL, through classify(sql, "mysql") the same way, sysbench's
+oltp_read_only/read_write statements, drivers' connection start (mysql client, pymysql,
+SQLAlchemy, Connector/J, mariadb-dump, Rails), an ORM's queries and the corpus. For
 PostgreSQL it also prints the full tree walk without the fast path for plain reads, side by
 side, so one run shows what the fast path buys. Prints only: never asserts a speed (goals
 are in the output) and never touches a server.
@@ -29,35 +31,49 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 import iap.classify
 from iap.classify import classify, clear_cache
 from iap.classify.postgres import classify_postgres
-from tests.iap import pg_corpus
+from tests.iap import mysql_corpus, pg_corpus
 
 GOAL_COLD_US = {"postgres": 50.0, "mysql": 150.0}
 GOAL_CACHED_US = 5.0
 
-# MySQL: sysbench oltp_read_write's statements, the mysql client's and Connector/J's
-# connection start, an ORM's queries and a few statements that must be held.
-MYSQL: list[str] = [
+# MySQL: sysbench's oltp_read_only and oltp_read_write statements, as text and as the
+# COM_STMT_PREPARE text its default prepared mode sends.
+SYSBENCH: list[str] = [
     "SELECT c FROM sbtest1 WHERE id=5012",
-    "SELECT c FROM sbtest1 WHERE id BETWEEN 5012 AND 5111",
-    "SELECT SUM(k) FROM sbtest1 WHERE id BETWEEN 5012 AND 5111",
-    "SELECT c FROM sbtest1 WHERE id BETWEEN 5012 AND 5111 ORDER BY c",
-    "SELECT DISTINCT c FROM sbtest1 WHERE id BETWEEN 5012 AND 5111 ORDER BY c",
+    "SELECT c FROM sbtest1 WHERE id BETWEEN 1 AND 100",
+    "SELECT SUM(k) FROM sbtest1 WHERE id BETWEEN 1 AND 100",
+    "SELECT c FROM sbtest1 WHERE id BETWEEN 1 AND 100 ORDER BY c",
+    "SELECT DISTINCT c FROM sbtest1 WHERE id BETWEEN 1 AND 100 ORDER BY c",
     "UPDATE sbtest1 SET k=k+1 WHERE id=5012",
     "UPDATE sbtest1 SET c='0123-4567' WHERE id=5013",
     "DELETE FROM sbtest1 WHERE id=5014",
     "INSERT INTO sbtest1 (id, k, c, pad) VALUES (5014, 4990, '0123-4567', '89-01')",
     "BEGIN",
     "COMMIT",
-    "select @@version_comment limit 1",
+    "SELECT c FROM sbtest1 WHERE id=?",
+    "SELECT SUM(k) FROM sbtest1 WHERE id BETWEEN ? AND ?",
+    "SELECT DISTINCT c FROM sbtest1 WHERE id BETWEEN ? AND ? ORDER BY c",
+    "UPDATE sbtest1 SET k=k+1 WHERE id=?",
+]
+# Drivers' and clients' connection start (with the captured traffic of the corpus).
+MYSQL_CONNECT: list[str] = [
+    "SELECT @@version",
     "SET NAMES utf8mb4",
     "SET autocommit=1",
-    "set autocommit=1, sql_mode = concat(@@sql_mode, ',STRICT_TRANS_TABLES')",
+    "select @@version_comment limit 1",
     "SELECT @@max_allowed_packet, @@system_time_zone, @@time_zone, @@auto_increment_increment",
     "SHOW VARIABLES LIKE 'lower_case_table_names'",
+    "SET @@SESSION.sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES'),"
+    " @@SESSION.sql_auto_is_null = 0, @@SESSION.wait_timeout = 2147483",
+]
+# An ORM's queries (quoted names, joins, bound values) and statements that must be held.
+MYSQL_ORM: list[str] = [
     "SELECT `orders`.`id`, `orders`.`note` FROM `orders` WHERE `orders`.`id` = 42",
     "SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer_id LIMIT 10",
     "INSERT INTO `orders` (`customer_id`, `note`) VALUES (1, 'first')",
     "UPDATE `orders` SET `note`='updated' WHERE `orders`.`id` = 42",
+    "DELETE FROM `orders` WHERE `orders`.`id` IN (1, 2, 3)",
+    "SELECT count(*) AS count_1 FROM (SELECT `orders`.`id` FROM `orders`) AS anon_1",
     "SHOW FULL TABLES FROM `app`",
     "SELECT * FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'app'",
     "DROP TABLE orders",
@@ -66,6 +82,20 @@ MYSQL: list[str] = [
     "SELECT * FROM orders INTO OUTFILE '/tmp/x'",
     "/*!50000 DROP TABLE orders */",
 ]
+
+
+def mysql_mixes() -> dict[str, list[str]]:
+    def sqls(cases: Sequence[tuple[str, str, str]]) -> list[str]:
+        return list(dict.fromkeys(sql for sql, _, _ in cases))
+
+    mixes = {
+        "sysbench": SYSBENCH,
+        "drivers": list(dict.fromkeys([*MYSQL_CONNECT, *sqls(mysql_corpus.CAPTURED)])),
+        "orm": MYSQL_ORM,
+        "corpus": sqls(mysql_corpus.CASES),
+    }
+    mixes["all"] = list(dict.fromkeys(sql for group in mixes.values() for sql in group))
+    return mixes
 
 
 def postgres_mixes() -> dict[str, list[str]]:
@@ -151,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     print(header + ("   full walk    p90" if full_walk else ""))
     rows: list[tuple[str, dict[str, list[str]]]] = [
         ("postgres", postgres_mixes()),
-        ("mysql", {"mix": MYSQL}),
+        ("mysql", mysql_mixes()),
     ]
     for dialect, mixes in rows:
 

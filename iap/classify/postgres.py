@@ -30,6 +30,7 @@ from iap.classify.pg_functions import (
     function_risk,
     split_name,
 )
+from iap.classify.scan import Scan, SessionEffects
 from iap.classify.types import Classification, LexState, Risk, StatementInfo
 
 Node = dict[str, Any]
@@ -844,39 +845,6 @@ _LOCK_WORDS = {
 }  # fmt: skip
 
 
-class _Scan:
-    """What one statement does, accumulated while its tree is walked."""
-
-    __slots__ = ("ctes", "kind", "planning", "reasons", "risk", "tables")
-
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-        self.risk = Risk.READ
-        self.reasons: list[str] = []
-        self.tables: list[tuple[int, str]] = []  # (source location, name)
-        self.ctes: set[str] = set()
-        self.planning = 0  # > 0 inside EXPLAIN without ANALYZE: statements are only planned
-
-    def add(self, risk: Risk, reason: str) -> None:
-        """Something that happens even when the statement is only planned (a function call)."""
-        if risk is Risk.READ and not reason:
-            return
-        if risk.outranks(self.risk):
-            self.risk = risk
-        if reason and reason not in self.reasons:
-            self.reasons.append(reason)
-
-    def effect(self, risk: Risk, reason: str) -> None:
-        """Something that happens when the statement runs (rows changed, objects created)."""
-        if not self.planning:
-            self.add(risk, reason)
-
-    def info(self) -> StatementInfo:
-        named = dict.fromkeys(name for _, name in sorted(self.tables, key=lambda t: t[0]))
-        tables = tuple(name for name in named if name not in self.ctes)
-        return StatementInfo(self.kind, self.risk, tables, tuple(self.reasons))
-
-
 class _Classifier:
     """Walks the statements of one query string in order, tracking prepared statements."""
 
@@ -889,44 +857,20 @@ class _Classifier:
         self.state = state
         self.prepared = prepared
         self.safe_functions = safe_functions
-        self.cleared = False
-        self.removed: dict[str, None] = {}
-        self.added: dict[str, Risk] = {}
-        self.executes: list[str] = []
+        self.effects = SessionEffects()
         self.statements: list[StatementInfo] = []
-        self.scan = _Scan("")
+        self.scan = Scan("")
 
     # -- driving
 
     def statement(self, node: Node) -> None:
         node_type, body = _unwrap(node)
-        self.scan = _Scan(command_tag(node_type or "", body))
+        self.scan = Scan(command_tag(node_type or "", body))
         self._typed(node_type or "", body)
         self.statements.append(self.scan.info())
 
     def result(self) -> Classification:
-        statements = tuple(self.statements)
-        if len(statements) == 1:
-            risk, reasons = statements[0].risk, statements[0].reasons
-        else:
-            risk = Risk.highest(s.risk for s in statements)
-            reasons = tuple(dict.fromkeys(r for s in statements for r in s.reasons))
-        return Classification(
-            risk=risk,
-            statements=statements,
-            reasons=reasons,
-            prepares=tuple(self.added.items()),
-            deallocates=tuple(self.removed),
-            deallocate_all=self.cleared,
-            executes=tuple(dict.fromkeys(self.executes)),
-        )
-
-    def _prepared_risk(self, name: str) -> Risk | None:
-        if name in self.added:
-            return self.added[name]
-        if self.cleared or name in self.removed or self.prepared is None:
-            return None
-        return self.prepared.get(name)
+        return self.effects.classification(tuple(self.statements))
 
     # -- the walk
 
@@ -979,11 +923,11 @@ class _Classifier:
         elif action is not None:
             action(self, body)
 
-    def _nested(self, node: Any) -> _Scan:
+    def _nested(self, node: Any) -> Scan:
         """Walk node as a statement of its own (a PREPARE's body): its scan, not ours."""
         outer = self.scan
         node_type, body = _unwrap(node)
-        self.scan = _Scan(command_tag(node_type or "", body))
+        self.scan = Scan(command_tag(node_type or "", body))
         try:
             self._walk(node)
             return self.scan
@@ -1096,37 +1040,29 @@ class _Classifier:
         self.scan.ctes |= inner.ctes
         for reason in inner.reasons:
             self.scan.add(Risk.READ, f"PREPARE {name} ({inner.risk.value} when executed): {reason}")
-        self.removed.pop(name, None)
-        self.added[name] = inner.risk
+        self.effects.prepare(name, inner.risk)
 
     def _execute(self, body: Node) -> None:
         name = str(body.get("name", ""))
         self._walk(body.get("params"))
         if self.scan.planning:
             return
-        self.executes.append(name)
-        risk = self._prepared_risk(name)
+        self.effects.executes.append(name)
+        risk = self.effects.prepared_risk(name, self.prepared)
         if risk is None:
             self.scan.effect(Risk.UNKNOWN, f"EXECUTE of unknown prepared statement {name}")
         elif risk is not Risk.READ:
             self.scan.effect(risk, f"EXECUTE {name} runs a prepared {risk.value} statement")
 
-    def _forget_all(self) -> None:
-        self.cleared = True
-        self.added.clear()
-        self.removed.clear()
-
     def _deallocate(self, body: Node) -> None:
         if body.get("isall"):
-            self._forget_all()
+            self.effects.deallocate_all()
         else:
-            name = str(body.get("name", ""))
-            self.added.pop(name, None)
-            self.removed[name] = None
+            self.effects.deallocate(str(body.get("name", "")))
 
     def _discard(self, body: Node) -> None:
         if body.get("target", "DISCARD_ALL") == "DISCARD_ALL":
-            self._forget_all()
+            self.effects.deallocate_all()
 
     def _transaction(self, body: Node) -> None:
         kind = body.get("kind", "")
