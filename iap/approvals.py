@@ -25,6 +25,7 @@ from iap.store.base import ApprovalRequest, Store
 
 _ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
 FINAL = ("approved", "denied", "expired", "abandoned", "cancelled")
+_PUBLISHED_MEMORY = 10_000  # (request, status) pairs remembered so none is published twice
 _RISK_RANK = {"read": 0, "write": 1, "ddl": 2, "destructive": 3, "admin": 4, "unknown": 4}
 
 
@@ -70,6 +71,7 @@ class Approvals:
         self._wakeups: dict[str, trio.Event] = {}
         # (user, connection, rule index) -> (until, highest risk rank released by the approval)
         self._grace: dict[tuple[str, str, int], tuple[float, int]] = {}
+        self._published: dict[tuple[str, str], None] = {}  # (id, status) in publish order
 
     # -- the held session's side -------------------------------------------------------------
 
@@ -213,6 +215,9 @@ class Approvals:
         self._publish(f"request.{request.status}", request)
 
     def _publish(self, kind: str, request: ApprovalRequest) -> None:
+        self._published[(request.id, request.status)] = None
+        while len(self._published) > _PUBLISHED_MEMORY:
+            del self._published[next(iter(self._published))]
         self.events.publish(
             Event(
                 kind=kind,
@@ -222,6 +227,23 @@ class Approvals:
                 data=request_json(request),
             )
         )
+
+    async def relay_other_workers(self, interval: float = 0.5) -> None:
+        """With several workers, sessions are held in any of them while the control API runs
+        in one: publish, in this worker, the request events the others caused (learnt from
+        the store every `interval` seconds), so `/v1/events` streams show every hold."""
+        since = self.clock()
+        while True:
+            await trio.sleep(interval)
+            now = self.clock()
+            changed = await trio.to_thread.run_sync(
+                self.store.requests_changed_since, since - interval
+            )
+            since = now
+            for request in changed:
+                if (request.id, request.status) not in self._published:
+                    kind = "held" if request.status == "pending" else request.status
+                    self._publish(f"request.{kind}", request)
 
     # -- grace (opt-in): release later statements of the same class or lower ------------------
 

@@ -78,6 +78,19 @@ def tls_files(config: GatewayConfig) -> TLSFiles:
     return ensure_generated(config.gateway.data_dir / "tls", names)
 
 
+async def _serve_api(nursery: trio.Nursery, services: Services, files: TLSFiles) -> str:
+    """Start the control API (hypercorn, TLS); returns its https URL."""
+    hc = HypercornConfig()
+    hc.bind = [services.config.gateway.api]
+    hc.certfile, hc.keyfile = str(files.cert), str(files.key)
+    hc.accesslog = None
+    hc.errorlog = logging.getLogger("iap.api")
+    hc.graceful_timeout = 2.0
+    app: Any = build_app(services)  # Starlette is an ASGI app; hypercorn's types differ
+    bound = await nursery.start(partial(hypercorn_serve, app, hc, mode="asgi"))
+    return bound[0] if bound else f"https://{services.config.gateway.api}"
+
+
 async def _watch_revocations(services: Services) -> None:
     """End the running sessions of users who were disabled (or removed) since they began:
     an access token that merely expires does not end a session; revoked access does."""
@@ -104,8 +117,13 @@ async def run_gateway(
     *,
     clock: Callable[[], float] = time.time,
     handle_signals: bool = True,
+    worker: int = 0,
+    workers: int = 1,
     task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED,
 ) -> None:
+    """Run one gateway process; `worker` of `workers` when `iap gateway run --workers N`
+    started several (iap/workers.py): they share the tunnel and listener ports and the store,
+    and worker 0 alone serves the control API."""
     store = open_store(config)
     identity = open_identity(config, store, clock)
     files = tls_files(config)
@@ -127,26 +145,26 @@ async def run_gateway(
         clock=clock,
         audit=audit,
         classify_statements=classify_statements,
+        worker=worker,
+        workers=workers,
     )
     try:
         async with trio.open_nursery() as outer:
             outer.start_soon(audit.run)
             async with trio.open_nursery() as nursery:
-                hc = HypercornConfig()
-                hc.bind = [config.gateway.api]
-                hc.certfile, hc.keyfile = str(files.cert), str(files.key)
-                hc.accesslog = None
-                hc.errorlog = logging.getLogger("iap.api")
-                hc.graceful_timeout = 2.0
-                app: Any = build_app(services)  # Starlette is an ASGI app; hypercorn's types differ
-                bound = await nursery.start(partial(hypercorn_serve, app, hc, mode="asgi"))
+                api_url = ""
+                if worker == 0:
+                    api_url = await _serve_api(nursery, services, files)
+                if workers > 1 and worker == 0:
+                    nursery.start_soon(services.approvals.relay_other_workers)
                 host, tunnel_port = await start_listeners(nursery, services, server_context(files))
                 nursery.start_soon(_watch_revocations, services)
                 services.ready = True
-                api_url = bound[0] if bound else f"https://{config.gateway.api}"
                 log.info(
-                    "gateway ready api=%s tunnel=%s:%d data_dir=%s",
-                    api_url,
+                    "gateway ready worker=%d/%d api=%s tunnel=%s:%d data_dir=%s",
+                    worker + 1,
+                    workers,
+                    api_url or "(served by worker 1)",
                     host,
                     tunnel_port,
                     config.gateway.data_dir,

@@ -29,8 +29,9 @@ async def start_listeners(
 ) -> tuple[str, int]:
     """Open the tunnel port and every direct listener; returns the tunnel's (host, port)."""
     host, port = split_address(services.config.gateway.tunnel)
+    shared = services.workers > 1
     tunnel_port: int = await nursery.start(
-        serve_tcp, partial(handle_tunnel, services, context), host, port
+        partial(serve_tcp, partial(handle_tunnel, services, context), host, port, reuse_port=shared)
     )
     services.tunnel_port = tunnel_port
     for connection in services.config.connections:
@@ -45,7 +46,9 @@ async def start_listeners(
             continue
         listen_host, listen_port = split_address(connection.listen)
         handler = partial(_handle_direct, services, context, connection)
-        bound: int = await nursery.start(serve_tcp, handler, listen_host, listen_port)
+        bound: int = await nursery.start(
+            partial(serve_tcp, handler, listen_host, listen_port, reuse_port=shared)
+        )
         services.listen_ports[connection.name] = bound
         log.info("direct listener connection=%s on %s:%d", connection.name, listen_host, bound)
     return host, tunnel_port

@@ -196,16 +196,42 @@ async def serve_tcp(
     host: str,
     port: int,
     *,
+    reuse_port: bool = False,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Accept TCP connections and run `handler(stdlib socket)` for each, in its own task;
-    reports the bound port. Running out of file descriptors is waited out, not fatal."""
-    listeners = await trio.open_tcp_listeners(port, host=host)
+    reports the bound port. Running out of file descriptors is waited out, not fatal.
+    With `reuse_port` several processes listen on the same port and the kernel spreads
+    new connections over them (SO_REUSEPORT: the gateway's workers)."""
+    if reuse_port:
+        listeners = await _reuse_port_listeners(host, port)
+    else:
+        listeners = await trio.open_tcp_listeners(port, host=host)
     bound: int = listeners[0].socket.getsockname()[1]
     async with trio.open_nursery() as nursery:
         for listener in listeners:
             nursery.start_soon(_accept_loop, listener, handler, nursery)
         task_status.started(bound)
+
+
+async def _reuse_port_listeners(host: str, port: int) -> list[trio.SocketListener]:
+    listeners = []
+    for family, kind, proto, _, address in await trio.socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    ):
+        sock = trio.socket.socket(family, kind, proto)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            await sock.bind(address)
+            sock.listen(socket.SOMAXCONN)
+        except BaseException:
+            sock.close()
+            raise
+        listeners.append(trio.SocketListener(sock))
+    return listeners
 
 
 async def _accept_loop(

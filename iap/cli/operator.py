@@ -9,6 +9,7 @@ import datetime as dt
 import os
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -40,12 +41,14 @@ def _load(config: Path | None):  # type: ignore[no-untyped-def]
         raise AgentError(str(e), EXIT_USAGE) from None
 
 
-def setup_logging(level: str) -> None:
+def setup_logging(level: str, worker: str = "") -> None:
+    """One line per event: time, level, logger, then `worker=I` when there are several."""
     import logging
 
+    tag = f"worker={worker} " if worker else ""
     logging.basicConfig(
         level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        format=f"%(asctime)s %(levelname)s %(name)s {tag}%(message)s",
         datefmt="%Y-%m-%dT%H:%M:%S",
         stream=sys.stderr,
     )
@@ -55,17 +58,40 @@ def setup_logging(level: str) -> None:
 def gateway_run(
     config: Path = typer.Option(None, help=CONFIG_HELP),
     log_level: str = typer.Option(None, help="debug, info, warning or error"),
+    workers: int = typer.Option(
+        1, min=1, help="Gateway processes sharing the ports and the store (fixed ports only)"
+    ),
+    worker: str = typer.Option(None, hidden=True, help="I/N: run as worker I of N"),
 ) -> None:
     """Run the gateway until SIGINT/SIGTERM."""
     import trio
 
+    from iap.config import ConfigError
     from iap.gateway import run_gateway
+    from iap.workers import check_shareable, parse_worker, prepare, supervise
 
     cfg = _load(config)
-    setup_logging(log_level or cfg.gateway.log_level)
+    index, count = 0, 1
+    if worker is not None:
+        try:
+            index, count = parse_worker(worker)
+        except ValueError as e:
+            raise AgentError(str(e), EXIT_USAGE) from None
+    setup_logging(log_level or cfg.gateway.log_level, f"{index + 1}" if count > 1 else "")
     for c in cfg.connections:
         c.password()  # a missing injected secret is a start-up error, not a session error
-    trio.run(run_gateway, cfg)
+    if worker is not None:
+        trio.run(partial(run_gateway, cfg, worker=index, workers=count))
+    elif workers > 1:
+        try:
+            check_shareable(cfg)
+        except ConfigError as e:
+            raise AgentError(str(e), EXIT_USAGE) from None
+        prepare(cfg)
+        path = _config_path(config).resolve()
+        sys.exit(trio.run(supervise, path, workers, log_level))
+    else:
+        trio.run(run_gateway, cfg)
 
 
 @user_app.command("add")

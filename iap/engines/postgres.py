@@ -34,6 +34,7 @@ from iap.netio import FastStream, connect_tcp, connect_unix
 from iap.policy import Action, Decision
 from iap.services import Services
 from iap.session import Session
+from iap.store.base import CancelKey
 from protocols.errors import ProtocolError, RemoteProtocolError
 from protocols.postgres import messages as pgm
 from protocols.postgres.auth import AuthenticationFailed, ClientAuthenticator
@@ -706,21 +707,59 @@ async def handle_cancel(services: Services, process_id: int, secret_key: int) ->
     """A CancelRequest: ends a hold in progress, or is passed on to the session's backend."""
     session_id = services.cancel_keys.get((process_id, secret_key))
     session = services.sessions.get(session_id) if session_id else None
-    if session is None:
+    if session is not None:
+        if session.request_cancel():
+            log.info("cancel ended a hold session=%s", session.id)
+        elif session.cancel_backend is not None:
+            await session.cancel_backend()
+    elif services.workers > 1:
+        await _cancel_in_other_worker(services, process_id, secret_key)
+    else:
+        log.info("cancel request with an unknown key ignored")
+
+
+async def _cancel_in_other_worker(services: Services, process_id: int, secret_key: int) -> None:
+    """The session lives in another worker: end its hold through the store (the holding
+    worker reads the request's status back within a second), or cancel its backend query
+    with the backend's own key."""
+    key = services.store.get_cancel_key(process_id, secret_key)
+    if key is None:
         log.info("cancel request with an unknown key ignored")
         return
-    if session.request_cancel():
-        log.info("cancel ended a hold session=%s", session.id)
-    elif session.cancel_backend is not None:
-        await session.cancel_backend()
+    held = [
+        r for r in services.store.list_requests(status="pending") if r.session_id == key.session_id
+    ]
+    for request in held:
+        services.approvals.finish(request.id, "cancelled", "cancelled by the client")
+        log.info("cancel ended a hold in another worker session=%s", key.session_id)
+    connection = services.config.connection(key.connection)
+    if not held and connection is not None and key.backend_pid is not None:
+        assert key.backend_secret is not None
+        await cancel_backend(connection, key.backend_pid, key.backend_secret)
 
 
-def _new_cancel_key(services: Services, session: Session) -> tuple[int, int]:
+def _new_cancel_key(
+    services: Services, session: Session, backend_key: tuple[int, int]
+) -> tuple[int, int]:
+    """A fresh key for the client; with several workers it is shared through the store."""
     while True:
         key = (secrets.randbelow(2**31 - 1) + 1, secrets.randbits(31))
-        if key not in services.cancel_keys:
-            services.cancel_keys[key] = session.id
-            return key
+        if key in services.cancel_keys:
+            continue
+        if services.workers > 1:
+            shared = CancelKey(
+                *key, session.id, session.connection.name, *backend_key, services.clock()
+            )
+            if not services.store.put_cancel_key(shared):
+                continue
+        services.cancel_keys[key] = session.id
+        return key
+
+
+def _forget_cancel_key(services: Services, key: tuple[int, int]) -> None:
+    services.cancel_keys.pop(key, None)
+    if services.workers > 1:
+        services.store.delete_cancel_key(*key)
 
 
 async def serve(
@@ -906,7 +945,7 @@ async def _serve_session(
                     await cancel_backend(connection, *backend_key)
 
                 session.cancel_backend = cancel_running
-                cancel_key = _new_cancel_key(services, session)
+                cancel_key = _new_cancel_key(services, session, backend_key)
                 out.append(conn.send(pgm.BackendKeyData(*cancel_key)))
             out.append(conn.send(ready))
             await client.send_all(b"".join(out))
@@ -935,6 +974,6 @@ async def _serve_session(
         pass
     finally:
         if cancel_key is not None:
-            services.cancel_keys.pop(cancel_key, None)
+            _forget_cancel_key(services, cancel_key)
         session.close()
         log.info("session end session=%s", session.id)

@@ -60,6 +60,19 @@ class ApprovalRequest:
     reason: str | None = None  # deny reason, or why it expired/was abandoned
 
 
+@dataclass(frozen=True, slots=True)
+class CancelKey:
+    """A PostgreSQL cancel key the gateway gave a client, and what it stands for."""
+
+    process_id: int
+    secret_key: int
+    session_id: str
+    connection: str
+    backend_pid: int | None  # the backend's own key (None: the backend sent none)
+    backend_secret: int | None
+    created_at: float
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditRecord:
     ts: float
@@ -122,6 +135,9 @@ class Store(Protocol):
     def list_requests(
         self, *, status: str | None = None, limit: int = 200
     ) -> list[ApprovalRequest]: ...
+    def requests_changed_since(self, ts: float) -> list[ApprovalRequest]:
+        """Requests opened or decided at or after ts (workers relay them as events)."""
+
     def add_approval(self, request_id: str, approver: str) -> ApprovalRequest | None:
         """Append approver (once) while the request is pending; None if not pending."""
 
@@ -145,3 +161,10 @@ class Store(Protocol):
         """append_audit for several records in order, in one transaction."""
 
     def iter_audit(self, *, since: float | None = None) -> Iterator[AuditRecord]: ...
+
+    # cancel keys shared by several workers
+    def put_cancel_key(self, key: CancelKey) -> bool:
+        """Store a new key; False if its (process_id, secret_key) is taken."""
+
+    def get_cancel_key(self, process_id: int, secret_key: int) -> CancelKey | None: ...
+    def delete_cancel_key(self, process_id: int, secret_key: int) -> None: ...

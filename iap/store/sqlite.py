@@ -19,9 +19,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from iap.audit import GENESIS_HASH, chain_fields, fields_hash
-from iap.store.base import REQUEST_STATUSES, ApprovalRequest, AuditRecord, RefreshToken, User
+from iap.store.base import (
+    REQUEST_STATUSES,
+    ApprovalRequest,
+    AuditRecord,
+    CancelKey,
+    RefreshToken,
+    User,
+)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 10.0
 _PAGE = 500  # audit rows fetched per lock acquisition while iterating
 
@@ -97,7 +104,21 @@ _SCHEMA_V1 = (
 )
 
 # version reached -> statements that reach it from the version before
-_MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1}
+# v2: cancel keys shared by the workers of one gateway (a CancelRequest reaches any of them).
+_SCHEMA_V2 = (
+    """CREATE TABLE IF NOT EXISTS cancel_keys (
+        process_id INTEGER NOT NULL,
+        secret_key INTEGER NOT NULL,
+        session_id TEXT NOT NULL,
+        connection_name TEXT NOT NULL,
+        backend_pid INTEGER,
+        backend_secret INTEGER,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (process_id, secret_key))""",
+    "CREATE INDEX IF NOT EXISTS requests_decided ON requests (decided_at)",
+)
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
 
 _REQUEST_COLUMNS = (
     "id, status, user_name, connection_name, session_id, risk, sql, statement_hash, reasons, "
@@ -419,6 +440,15 @@ class SQLiteStore:
         )
         return [_request(row) for row in rows]
 
+    def requests_changed_since(self, ts: float) -> list[ApprovalRequest]:
+        """Requests opened or decided at or after ts, oldest first."""
+        rows = self._read(
+            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE created_at >= ? OR decided_at >= ?"
+            " ORDER BY created_at, id",
+            (ts, ts),
+        )
+        return [_request(row) for row in rows]
+
     def add_approval(self, request_id: str, approver: str) -> ApprovalRequest | None:
         with self._transaction() as db:
             row = db.execute(
@@ -526,3 +556,39 @@ class SQLiteStore:
             if len(rows) < _PAGE:
                 return
             after = rows[-1]["seq"]
+
+    # cancel keys (several workers)
+
+    def put_cancel_key(self, key: CancelKey) -> bool:
+        """Store a new key; False if that (process_id, secret_key) is taken."""
+        try:
+            self._write(
+                "INSERT INTO cancel_keys (process_id, secret_key, session_id, connection_name,"
+                " backend_pid, backend_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key.process_id,
+                    key.secret_key,
+                    key.session_id,
+                    key.connection,
+                    key.backend_pid,
+                    key.backend_secret,
+                    key.created_at,
+                ),
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def get_cancel_key(self, process_id: int, secret_key: int) -> CancelKey | None:
+        rows = self._read(
+            "SELECT process_id, secret_key, session_id, connection_name, backend_pid,"
+            " backend_secret, created_at FROM cancel_keys WHERE process_id = ? AND secret_key = ?",
+            (process_id, secret_key),
+        )
+        return CancelKey(*rows[0]) if rows else None
+
+    def delete_cancel_key(self, process_id: int, secret_key: int) -> None:
+        self._write(
+            "DELETE FROM cancel_keys WHERE process_id = ? AND secret_key = ?",
+            (process_id, secret_key),
+        )

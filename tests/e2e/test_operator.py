@@ -5,6 +5,7 @@ The gateway runs here as `iap gateway run` in a subprocess (real clock, real sig
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -13,11 +14,13 @@ import socket
 import sqlite3
 import ssl
 import subprocess
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import asyncpg
 import httpx
 import pyotp
 import pytest
@@ -99,9 +102,9 @@ def ca_file(config: Path) -> Path:
 
 
 @asynccontextmanager
-async def gateway_process(config: Path) -> AsyncIterator[trio.Process]:
+async def gateway_process(config: Path, *args: str) -> AsyncIterator[trio.Process]:
     process = await trio.lowlevel.open_process(
-        [*IAP, "gateway", "run", "--config", str(config)],
+        [*IAP, "gateway", "run", "--config", str(config), *args],
         stderr=subprocess.PIPE,
     )
     try:
@@ -237,3 +240,156 @@ async def test_connect_survives_a_gateway_restart_and_audit_is_verifiable(
     broken = await iap("audit", "verify", "--config", str(gateway_config))
     assert broken.returncode == 1
     assert f"seq {selects[0]['seq']}" in broken.stderr.decode()
+
+
+# -- several workers -------------------------------------------------------------------------
+
+SESSIONS = 12  # all on one worker by chance: 2 ** -11
+
+
+def _worker_sessions(port: int, token: str, database: str) -> dict[str, object]:
+    """SESSIONS asyncpg sessions through the direct listener, in one asyncio loop: each
+    DROPs its table (held until approved elsewhere), then has a long query and a held
+    statement cancelled by timeout (asyncpg sends a CancelRequest on a new connection, which
+    the kernel may hand to any worker)."""
+
+    async def main() -> dict[str, object]:
+        tls = ssl.create_default_context()
+        tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE
+        conns = [
+            await asyncpg.connect(
+                host="127.0.0.1", port=port, user="alice", password=token, database=database,
+                ssl=tls,
+            )
+            for _ in range(SESSIONS)
+        ]  # fmt: skip
+        try:
+            dropped = await asyncio.gather(
+                *(c.execute(f"DROP TABLE victim_{i}") for i, c in enumerate(conns))
+            )
+
+            async def cancelled(conn: asyncpg.Connection, sql: str, timeout: float) -> str:
+                try:
+                    await conn.execute(sql, timeout=timeout)
+                except TimeoutError:
+                    return "cancelled"
+                return "ran"
+
+            sleeps = await asyncio.gather(*(cancelled(c, "SELECT pg_sleep(30)", 1) for c in conns))
+            holds = await asyncio.gather(
+                *(cancelled(c, f"DROP TABLE keep_{i}", 2) for i, c in enumerate(conns))
+            )
+            after = await asyncio.gather(*(c.fetchval("SELECT 41 + 1") for c in conns))
+        finally:
+            await asyncio.gather(*(c.close() for c in conns))
+        return {"dropped": dropped, "sleeps": sleeps, "holds": holds, "after": after}
+
+    return asyncio.run(main())
+
+
+async def test_two_workers_share_ports_approvals_events_and_cancel_keys(
+    tmp_path: Path, pg_server: PgServer, database: str
+) -> None:
+    """`--workers 2`: sessions land on both workers; statements held in either are listed
+    and approved through worker 1's API and streamed to /v1/events; cancel requests reach
+    the right session whichever worker the kernel hands them to."""
+    for i in range(SESSIONS):
+        pg_server.execute(
+            f"CREATE TABLE victim_{i} (id int); CREATE TABLE keep_{i} (id int)", dbname=database
+        )
+    api, tunnel, listen = free_port(), free_port(), free_port()
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        f"""
+[gateway]
+data_dir = "data"
+api = "127.0.0.1:{api}"
+public_url = "https://localhost:{api}"
+tunnel = "127.0.0.1:{tunnel}"
+
+[[connections]]
+name = "pg-main"
+address = "{pg_server.address}"
+database = "{database}"
+user = "postgres"
+listen = "127.0.0.1:{listen}"
+"""
+    )
+    secret = await add_user(config, "alice", "dev")
+    home = {"IAP_HOME": str(tmp_path / "home")}
+    totp = pyotp.TOTP(secret)
+    async with gateway_process(config, "--workers", "2") as process:
+        login = await iap(
+            "login", "--gateway", api_url(config), "--user", "alice", "--password-stdin",
+            "--code", totp.at(time.time() - 30), "--ca", str(ca_file(config)),
+            stdin=b"correct horse battery\n", env=home,
+        )  # fmt: skip
+        assert login.returncode == 0, login.stderr.decode()
+        token = (await iap("token", env=home)).stdout.decode().strip()
+        access = (await iap("token", "--access", env=home)).stdout.decode().strip()
+        held_events: set[str] = set()
+
+        async def watch_events() -> None:
+            ctx = ssl.create_default_context(cafile=str(ca_file(config)))
+            headers = {"Authorization": f"Bearer {access}"}
+            url = api_url(config) + "/v1/events"
+            async with (
+                httpx.AsyncClient(verify=ctx, timeout=None) as http,
+                http.stream("GET", url, headers=headers) as r,
+            ):
+                async for line in r.aiter_lines():
+                    if line.startswith("data:") and '"request.held"' in line:
+                        held_events.add(json.loads(line[5:])["id"])
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watch_events)
+            results: dict[str, object] = {}
+
+            async def clients() -> None:
+                results.update(
+                    await trio.to_thread.run_sync(
+                        _worker_sessions, listen, token, database, abandon_on_cancel=True
+                    )
+                )
+
+            nursery.start_soon(clients)
+            with trio.fail_after(60):
+                while True:
+                    listing = await iap("requests", "--json", env=home)
+                    pending = [r for r in json.loads(listing.stdout) if r["status"] == "pending"]
+                    if len(pending) == SESSIONS:
+                        break
+                    await trio.sleep(0.2)
+            code = totp.now()
+            for request in pending:
+                approve = await iap("approve", request["id"], "--code", code, env=home)
+                assert approve.returncode == 0, approve.stderr.decode()
+            with trio.fail_after(90):
+                while not results:
+                    await trio.sleep(0.2)
+            with trio.fail_after(10):
+                while len(held_events) < SESSIONS:
+                    await trio.sleep(0.1)
+            nursery.cancel_scope.cancel()
+        assert results["dropped"] == ["DROP TABLE"] * SESSIONS
+        assert results["sleeps"] == ["cancelled"] * SESSIONS
+        assert results["holds"] == ["cancelled"] * SESSIONS
+        assert results["after"] == [42] * SESSIONS
+        assert held_events >= {r["id"] for r in pending}
+        listing = await iap("requests", "--json", env=home)
+        statuses = [r["status"] for r in json.loads(listing.stdout)]
+        assert statuses.count("approved") == SESSIONS and statuses.count("cancelled") == SESSIONS
+        process.send_signal(signal.SIGTERM)
+        with trio.fail_after(20):
+            assert await process.wait() == 0
+        assert process.stderr is not None
+        log = (await process.stderr.receive_some(1 << 20)).decode()
+    starts = [line for line in log.splitlines() if "session start" in line]
+    assert any("worker=1 " in line for line in starts) and any(
+        "worker=2 " in line for line in starts
+    )
+    assert log.count("gateway stopped") == 2
+    remaining = pg_server.execute(
+        "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'victim_%'", dbname=database
+    )
+    assert remaining == [(0,)]
