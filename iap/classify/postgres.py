@@ -30,6 +30,7 @@ from iap.classify.pg_functions import (
     function_risk,
     split_name,
 )
+from iap.classify.pg_lookup import classify_lookup
 from iap.classify.scan import Scan, SessionEffects
 from iap.classify.types import Classification, LexState, Risk, StatementInfo
 
@@ -1368,6 +1369,10 @@ def classify_postgres(
     problem = _lexing_problem(sql, state)
     if problem:
         return _unknown(problem)
+    if fast_path:
+        lookup = classify_lookup(sql)
+        if lookup is not None:
+            return lookup
     try:
         text = parse_sql_json(sql)
         if fast_path:

@@ -24,6 +24,7 @@ from iap.classify import (
     pg_functions,
     postgres,
 )
+from iap.classify.pg_lookup import classify_lookup
 from tests.iap import pg_corpus
 from tests.iap.pg_corpus import RISKS, A, R, U, W
 
@@ -514,6 +515,61 @@ def test_fast_path_answers_plain_reads(sql: str) -> None:
 )
 def test_fast_path_leaves_the_rest_to_the_walk(sql: str) -> None:
     assert postgres._fast_read(parse_sql_json(sql), frozenset()) is None
+
+
+# Words a lookup may be built of: plain names, and keywords of every kind standing as names.
+_LOOKUP_WORDS = st.sampled_from(
+    ["aid", "abalance", "t", "Public", "pgbench_accounts", "x_1", "_y", "name", "user",
+     "current_user", "select", "from", "where", "and", "or", "not", "null", "true", "limit",
+     "order", "values", "left", "for", "update", "into", "table", "session_user"]
+)  # fmt: skip
+_SPACE = st.sampled_from([" ", "  ", "\t", "\n", " \r\n "])
+
+
+@st.composite
+def _lookups(draw: st.DrawFn) -> str:
+    def name() -> str:
+        word = draw(_LOOKUP_WORDS)
+        return f"{word}.{draw(_LOOKUP_WORDS)}" if draw(st.booleans()) else word
+
+    columns = draw(st.lists(st.one_of(st.just("*"), st.builds(name)), min_size=1, max_size=3))
+    sql = f"SELECT{draw(_SPACE)}{', '.join(columns)}{draw(_SPACE)}FROM{draw(_SPACE)}{name()}"
+    conditions = [
+        f"{name()} {draw(st.sampled_from(['=', '<>', '!=', '<=', '>=', '<', '>']))}"
+        f" {draw(st.sampled_from(['1', '-2', '3.5', '12345']))}"
+        for _ in range(draw(st.integers(0, 3)))
+    ]
+    if conditions:
+        sql += f"{draw(_SPACE)}WHERE{draw(_SPACE)}" + f"{draw(_SPACE)}AND{draw(_SPACE)}".join(
+            conditions
+        )
+    return sql + draw(st.sampled_from(["", ";", " ;\n", ";;", "; SELECT 1"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_lookups())
+def test_the_lookup_reading_answers_as_the_walk_or_not_at_all(sql: str) -> None:
+    lookup = classify_lookup(sql)
+    if lookup is not None:
+        assert lookup == postgres.classify_postgres(sql, fast_path=False)
+
+
+def test_the_lookup_reading_takes_pgbench_and_declines_the_rest() -> None:
+    assert classify_lookup("SELECT abalance FROM pgbench_accounts WHERE aid = 35203;") is not None
+    # A name without parentheses is a column, never a call.
+    nextval = classify_lookup("SELECT nextval FROM t WHERE nextval = 1")
+    assert nextval is not None and nextval.risk is Risk.READ
+    for sql in (
+        "SELECT a FROM t WHERE a = 1 OR 1 = 1",
+        "SELECT a FROM t FOR UPDATE",
+        "SELECT a INTO b FROM t",
+        "SELECT a FROM t; DROP TABLE t",
+        "SELECT a FROM t -- x",
+        "SELECT current_user FROM t",
+        "SELECT a FROM t WHERE a = 'x'",
+        "SELECT nextval('s') FROM t",
+    ):
+        assert classify_lookup(sql) is None, sql
 
 
 def test_fast_path_honours_vouched_functions() -> None:
