@@ -12,11 +12,12 @@ A refusal (denied, expired, cancelled) is made by the backend itself: the engine
 Bind of a prepared statement that cannot exist, then Sync, and replaces the backend's error
 with its own. So the backend fails the transaction exactly as for any error (a later COMMIT
 rolls back), runs nothing of the refused statement, and answers ReadyForQuery in order.
+
+Startup, the backend login, the listener token and cancel keys are in `pg_startup`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import secrets
@@ -27,17 +28,29 @@ from dataclasses import dataclass, field
 
 import trio
 
-from iap.classify import Classification, LexState, Risk, classify, classify_setting
-from iap.config import ConnectionConfig, split_address
-from iap.identity import LISTENER_AUDIENCE, AuthError, Claims
-from iap.netio import FastStream, connect_tcp, connect_unix
+from iap.classify import Classification, LexState, Risk, classify
+from iap.config import ConnectionConfig
+from iap.engines.pg_startup import (
+    LOGIN_TIMEOUT,
+    STARTUP_TIMEOUT,
+    StartupRefused,
+    cancel_backend,
+    check_startup,
+    check_token,
+    forget_cancel_key,
+    handle_cancel,
+    login_backend,
+    new_cancel_key,
+    open_backend,
+    read_startup,
+    send_fatal,
+)
+from iap.netio import FastStream
 from iap.policy import Action, Decision
 from iap.services import Services
 from iap.session import Session
-from iap.store.base import CancelKey
 from protocols.errors import ProtocolError, RemoteProtocolError
 from protocols.postgres import messages as pgm
-from protocols.postgres.auth import AuthenticationFailed, ClientAuthenticator
 from protocols.postgres.connection import CLOSED, NEED_DATA, Connection, Role
 from protocols.postgres.framing import (
     command_rows,
@@ -49,26 +62,12 @@ from protocols.postgres.framing import (
 log = logging.getLogger("iap.postgres")
 
 RECV_SIZE = 65536
-STARTUP_TIMEOUT = 30.0
-LOGIN_TIMEOUT = 30.0  # reaching and logging in to the backend
 MAX_BATCH_BYTES = 64 * 1024 * 1024
 READ_AHEAD_LIMIT = 4 * 1024 * 1024  # bytes read from the client while a statement is held
-
-# Startup parameters that are part of the connection, not settings to classify.
-_CONNECTION_PARAMS = {"user", "database"}
-_FALSE = {"0", "false", "off", "no"}
 
 
 class ClientGone(Exception):
     """The client closed its side."""
-
-
-class StartupRefused(Exception):
-    """The client's startup cannot be served; `error` goes to the client as FATAL."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,27 +106,6 @@ class _Batch:
     parsed: dict[str, PreparedStatement | None] = field(default_factory=dict)  # None = closed
     bound: list[tuple[PreparedStatement, list[object]]] = field(default_factory=list)
     calls: int = 0  # fast-path FunctionCall messages
-
-
-def _options_settings(options: str) -> list[tuple[str, str]]:
-    """`-c name=value` / `--name=value` items of the startup `options` parameter."""
-    words = options.replace("\\ ", "\0").split()
-    settings: list[tuple[str, str]] = []
-    i = 0
-    while i < len(words):
-        word = words[i].replace("\0", " ")
-        if word == "-c" and i + 1 < len(words):
-            item = words[i + 1].replace("\0", " ")
-            i += 2
-        elif word.startswith("-c") or word.startswith("--"):
-            item, i = word[2:], i + 1
-        else:
-            raise StartupRefused("42501", f"startup option {word!r} is not allowed through iap")
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise StartupRefused("42601", f"startup option {item!r} has no value")
-        settings.append((name.replace("-", "_"), value))
-    return settings
 
 
 def _param_preview(value: bytes | None, text: bool) -> object:
@@ -571,197 +549,6 @@ class PostgresSession:
 # -- startup ---------------------------------------------------------------------------------
 
 
-async def _read_startup(
-    client: trio.abc.Stream, conn: Connection, initial: bytes, *, tls: ssl.SSLContext | None = None
-) -> tuple[pgm.StartupMessage | pgm.CancelRequest | None, trio.abc.Stream]:
-    """The client's startup packet, and the stream to go on with. Inside the agent's tunnel
-    (`tls` None) an SSLRequest is declined: that leg is already encrypted. On a direct
-    listener it is accepted and the TLS handshake happens here."""
-    if initial:
-        conn.receive_data(initial)
-    while True:
-        msg = conn.next_message()
-        if msg is CLOSED:
-            return None, client
-        if msg is NEED_DATA:
-            data = await client.receive_some(RECV_SIZE)
-            if not data:
-                return None, client
-            conn.receive_data(data)
-        elif isinstance(msg, pgm.SSLRequest) and tls is not None and isinstance(client, FastStream):
-            if conn.pending_bytes:
-                # Bytes sent before the handshake would be trusted as if they came over TLS.
-                raise ProtocolError("data after SSLRequest before the TLS handshake")
-            await client.send_all(conn.send(pgm.SSLResponse(accepted=True)))
-            client = await FastStream.wrap_tls(client.socket, tls, server_side=True)
-            tls = None
-        elif isinstance(msg, pgm.SSLRequest):
-            await client.send_all(conn.send(pgm.SSLResponse(accepted=False)))
-        elif isinstance(msg, pgm.GSSENCRequest):
-            await client.send_all(conn.send(pgm.GSSENCResponse(accepted=False)))
-        elif isinstance(msg, pgm.StartupMessage | pgm.CancelRequest):
-            return msg, client
-        else:
-            raise ProtocolError(f"unexpected startup message {type(msg).__name__}")
-
-
-def _check_startup(msg: pgm.StartupMessage, connection: ConnectionConfig) -> dict[str, str]:
-    """Classify each startup parameter as the equivalent SET; returns those to pass on."""
-    params = msg.params
-    replication = params.pop("replication", None)
-    if replication is not None and replication.lower() not in _FALSE:
-        raise StartupRefused("42501", "replication connections are not allowed through iap")
-    database = params.get("database")
-    if database and database != connection.database:
-        raise StartupRefused(
-            "3D000",
-            f'database "{database}" is not available through connection "{connection.name}"'
-            f' (it serves "{connection.database}")',
-        )
-    passed: dict[str, str] = {}
-    for name, value in params.items():
-        if name in _CONNECTION_PARAMS or name.startswith("_pq_."):
-            continue
-        settings = _options_settings(value) if name == "options" else [(name, value)]
-        for setting, setting_value in settings:
-            cls = classify_setting(setting, setting_value, "postgres")
-            if cls.risk is not Risk.READ:
-                why = "; ".join(cls.reasons) or cls.risk.value
-                raise StartupRefused(
-                    "42501",
-                    f"startup parameter {setting}={setting_value!r} is not allowed at connection"
-                    f" start ({why}); run SET in the session so policy can review it",
-                )
-        passed[name] = value
-    return passed
-
-
-async def open_backend(connection: ConnectionConfig) -> FastStream:
-    if connection.is_unix_socket:
-        path = connection.address
-        if not path.rsplit("/", 1)[-1].startswith(".s.PGSQL."):
-            path = path.rstrip("/") + "/.s.PGSQL.5432"
-        return await connect_unix(path)
-    host, port = split_address(connection.address)
-    return await connect_tcp(host, port)
-
-
-async def _login_backend(
-    backend: trio.abc.Stream, connection: ConnectionConfig, params: dict[str, str]
-) -> tuple[list[pgm.ParameterStatus], pgm.BackendKeyData | None, pgm.ReadyForQuery]:
-    conn = Connection(Role.CLIENT)
-    startup = {"user": connection.user, "database": connection.database, **params}
-    await backend.send_all(conn.send(pgm.StartupMessage.make(startup)))
-    auth = ClientAuthenticator(connection.user, connection.password())
-    statuses: list[pgm.ParameterStatus] = []
-    key: pgm.BackendKeyData | None = None
-    while True:
-        msg = conn.next_message()
-        if msg is CLOSED:
-            raise StartupRefused("08006", "the database closed the connection during login")
-        if msg is NEED_DATA:
-            data = await backend.receive_some(RECV_SIZE)
-            if not data:
-                raise StartupRefused("08006", "the database closed the connection during login")
-            conn.receive_data(data)
-            continue
-        if isinstance(msg, pgm.ErrorResponse):
-            raise StartupRefused(
-                msg.code or "08006", f"the database refused the login: {msg.message}"
-            )
-        if isinstance(msg, pgm.ParameterStatus):
-            statuses.append(msg)
-        elif isinstance(msg, pgm.BackendKeyData):
-            key = msg
-        elif isinstance(msg, pgm.ReadyForQuery):
-            return statuses, key, msg
-        elif isinstance(
-            msg, pgm.AuthenticationOk | pgm.NegotiateProtocolVersion | pgm.NoticeResponse
-        ):
-            continue
-        else:
-            try:
-                reply = auth.respond(msg)
-            except AuthenticationFailed as e:  # no password configured, bad SCRAM proof, GSS...
-                raise StartupRefused("28000", f"iap could not log in to the database: {e}") from e
-            if reply is not None:
-                await backend.send_all(conn.send(reply))
-
-
-async def _send_fatal(client: trio.abc.Stream, code: str, message: str) -> None:
-    error = pgm.ErrorResponse.make(severity="FATAL", code=code, message=message)
-    with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
-        await client.send_all(error.encode())
-
-
-async def cancel_backend(connection: ConnectionConfig, process_id: int, secret_key: int) -> None:
-    """Forward a CancelRequest to the backend (a fresh connection, as the protocol wants)."""
-    with trio.move_on_after(5):
-        stream = await open_backend(connection)
-        async with stream:
-            await stream.send_all(pgm.CancelRequest(process_id, secret_key).encode())
-            await stream.receive_some(1)  # the server closes without answering
-
-
-async def handle_cancel(services: Services, process_id: int, secret_key: int) -> None:
-    """A CancelRequest: ends a hold in progress, or is passed on to the session's backend."""
-    session_id = services.cancel_keys.get((process_id, secret_key))
-    session = services.sessions.get(session_id) if session_id else None
-    if session is not None:
-        if session.request_cancel():
-            log.info("cancel ended a hold session=%s", session.id)
-        elif session.cancel_backend is not None:
-            await session.cancel_backend()
-    elif services.workers > 1:
-        await _cancel_in_other_worker(services, process_id, secret_key)
-    else:
-        log.info("cancel request with an unknown key ignored")
-
-
-async def _cancel_in_other_worker(services: Services, process_id: int, secret_key: int) -> None:
-    """The session lives in another worker: end its hold through the store (the holding
-    worker reads the request's status back within a second), or cancel its backend query
-    with the backend's own key."""
-    key = services.store.get_cancel_key(process_id, secret_key)
-    if key is None:
-        log.info("cancel request with an unknown key ignored")
-        return
-    held = [
-        r for r in services.store.list_requests(status="pending") if r.session_id == key.session_id
-    ]
-    for request in held:
-        services.approvals.finish(request.id, "cancelled", "cancelled by the client")
-        log.info("cancel ended a hold in another worker session=%s", key.session_id)
-    connection = services.config.connection(key.connection)
-    if not held and connection is not None and key.backend_pid is not None:
-        assert key.backend_secret is not None
-        await cancel_backend(connection, key.backend_pid, key.backend_secret)
-
-
-def _new_cancel_key(
-    services: Services, session: Session, backend_key: tuple[int, int]
-) -> tuple[int, int]:
-    """A fresh key for the client; with several workers it is shared through the store."""
-    while True:
-        key = (secrets.randbelow(2**31 - 1) + 1, secrets.randbits(31))
-        if key in services.cancel_keys:
-            continue
-        if services.workers > 1:
-            shared = CancelKey(
-                *key, session.id, session.connection.name, *backend_key, services.clock()
-            )
-            if not services.store.put_cancel_key(shared):
-                continue
-        services.cancel_keys[key] = session.id
-        return key
-
-
-def _forget_cancel_key(services: Services, key: tuple[int, int]) -> None:
-    services.cancel_keys.pop(key, None)
-    if services.workers > 1:
-        services.store.delete_cancel_key(*key)
-
-
 async def serve(
     services: Services,
     client: trio.abc.Stream,
@@ -776,7 +563,7 @@ async def serve(
     """Serve one client connection that came through the agent's tunnel until it ends."""
     conn = Connection(Role.SERVER)
     with trio.move_on_after(STARTUP_TIMEOUT) as scope:
-        first, client = await _read_startup(client, conn, initial)
+        first, client = await read_startup(client, conn, initial)
     if scope.cancelled_caught or first is None:
         return
     if isinstance(first, pgm.CancelRequest):
@@ -808,7 +595,7 @@ async def serve_listener(
     peer = plain.peer
     try:
         with trio.move_on_after(STARTUP_TIMEOUT) as scope:
-            first, client = await _read_startup(plain, conn, b"", tls=context)
+            first, client = await read_startup(plain, conn, b"", tls=context)
             if isinstance(first, pgm.StartupMessage):
                 if client is plain:
                     raise StartupRefused(
@@ -816,7 +603,7 @@ async def serve_listener(
                         "iap's direct listener needs TLS: connect with sslmode=require"
                         " (or verify-full with the gateway's CA)",
                     )
-                claims = await _check_token(services, client, conn, first, connection)
+                claims = await check_token(services, client, conn, first, connection)
         if scope.cancelled_caught:
             log.info("listener startup timeout peer=%s connection=%s", peer, connection.name)
             return
@@ -846,51 +633,10 @@ async def serve_listener(
         )
     except StartupRefused as e:
         log.info("listener refused peer=%s connection=%s: %s", peer, connection.name, e)
-        await _send_fatal(client, e.code, str(e))
+        await send_fatal(client, e.code, str(e))
     finally:
         if client is not plain:
             await client.aclose()
-
-
-async def _check_token(
-    services: Services,
-    client: trio.abc.Stream,
-    conn: Connection,
-    startup: pgm.StartupMessage,
-    connection: ConnectionConfig,
-) -> Claims:
-    """Ask for the password and verify it as a listener token for the startup's user."""
-    await client.send_all(conn.send(pgm.AuthenticationCleartextPassword()))
-    while True:
-        msg = conn.next_message()
-        if msg is NEED_DATA:
-            data = await client.receive_some(RECV_SIZE)
-            if not data:
-                raise StartupRefused("08006", "the client closed the connection during login")
-            conn.receive_data(data)
-            continue
-        if not isinstance(msg, pgm.PasswordMessage):
-            raise StartupRefused("28000", "expected a password (the output of `iap token`)")
-        break
-    try:
-        token = msg.password.decode("utf-8", "replace").strip()
-        claims = services.identity.verify_access_token(token, audience=LISTENER_AUDIENCE)
-    except AuthError as e:
-        services.audit_auth(
-            startup.params.get("user", "?"), "listener", str(e), connection=connection.name
-        )
-        raise StartupRefused(
-            "28P01",
-            f"iap: the password is not a valid listener token ({e}); use the output of"
-            " `iap token` (it lives 5 minutes)",
-        ) from None
-    asked = startup.params.get("user")
-    if asked and asked != claims.sub:
-        raise StartupRefused(
-            "28000", f"iap: the token belongs to user {claims.sub!r}, not {asked!r}"
-        )
-    services.audit_auth(claims.sub, "listener", None, connection=connection.name)
-    return claims
 
 
 async def _serve_session(
@@ -908,7 +654,7 @@ async def _serve_session(
     session = Session(services, user, roles, connection, client_address, id=session_id)
     cancel_key: tuple[int, int] | None = None
     try:
-        passed = _check_startup(first, connection)
+        passed = check_startup(first, connection)
         try:
             with trio.fail_after(LOGIN_TIMEOUT):
                 backend = await open_backend(connection)
@@ -920,7 +666,7 @@ async def _serve_session(
         async with backend:
             try:
                 with trio.fail_after(LOGIN_TIMEOUT):
-                    statuses, key, ready = await _login_backend(backend, connection, passed)
+                    statuses, key, ready = await login_backend(backend, connection, passed)
             except trio.TooSlowError:
                 raise StartupRefused(
                     "08006", f"the database did not finish the login within {LOGIN_TIMEOUT:g}s"
@@ -945,7 +691,7 @@ async def _serve_session(
                     await cancel_backend(connection, *backend_key)
 
                 session.cancel_backend = cancel_running
-                cancel_key = _new_cancel_key(services, session, backend_key)
+                cancel_key = new_cancel_key(services, session, backend_key)
                 out.append(conn.send(pgm.BackendKeyData(*cancel_key)))
             out.append(conn.send(ready))
             await client.send_all(b"".join(out))
@@ -963,17 +709,17 @@ async def _serve_session(
             except* ProtocolError as group:
                 error = group.exceptions[0]
                 log.warning("protocol error session=%s: %s", session.id, error)
-                await _send_fatal(client, "08P01", f"iap: protocol violation: {error}")
+                await send_fatal(client, "08P01", f"iap: protocol violation: {error}")
             if session.revoked is not None:
                 log.info("session revoked session=%s: %s", session.id, session.revoked)
-                await _send_fatal(client, "57P01", f"iap: access revoked: {session.revoked}")
+                await send_fatal(client, "57P01", f"iap: access revoked: {session.revoked}")
     except StartupRefused as e:
         log.info("session refused user=%s connection=%s: %s", user, connection.name, e)
-        await _send_fatal(client, e.code, str(e))
+        await send_fatal(client, e.code, str(e))
     except (trio.BrokenResourceError, trio.ClosedResourceError):
         pass
     finally:
         if cancel_key is not None:
-            _forget_cancel_key(services, cancel_key)
+            forget_cancel_key(services, cancel_key)
         session.close()
         log.info("session end session=%s", session.id)
