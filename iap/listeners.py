@@ -17,7 +17,7 @@ import trio
 
 from iap.config import ConnectionConfig, split_address
 from iap.engines import postgres
-from iap.netio import FastStream, serve_tcp
+from iap.netio import FastStream, connection_errors_logged, serve_tcp
 from iap.services import Services
 from iap.tunnel import handle_tunnel
 
@@ -62,12 +62,7 @@ async def _handle_direct(
     stream = FastStream(sock)
     peer = stream.peer
     try:
-        await postgres.serve_listener(services, stream, connection, context)
-    except (ssl.SSLError, OSError) as e:
-        log.info("listener TLS or socket error peer=%s: %s", peer, e)
-    except (trio.BrokenResourceError, trio.ClosedResourceError) as e:
-        log.info("listener connection closed peer=%s: %s", peer, e)
-    except Exception:
-        log.exception("listener connection failed peer=%s", peer)
+        with connection_errors_logged(log, "listener", peer):
+            await postgres.serve_listener(services, stream, connection, context)
     finally:
         await stream.aclose()

@@ -16,7 +16,8 @@ import logging
 import os
 import socket
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 
 import trio
 
@@ -166,6 +167,22 @@ class FastStream(trio.abc.Stream):
             trio.lowlevel.notify_closing(self.socket)
             self.socket.close()
         await trio.lowlevel.checkpoint()
+
+
+@contextmanager
+def connection_errors_logged(log: logging.Logger, what: str, peer: str) -> Iterator[None]:
+    """Around one client connection's handler: whatever goes wrong is logged and ends that
+    connection only, never the gateway and its other sessions."""
+    try:
+        yield
+    except trio.TooSlowError:
+        log.info("%s timeout peer=%s", what, peer)
+    except (ssl.SSLError, OSError) as e:
+        log.info("%s TLS or socket error peer=%s: %s", what, peer, e)
+    except (trio.BrokenResourceError, trio.ClosedResourceError) as e:
+        log.info("%s closed peer=%s: %s", what, peer, e)
+    except Exception:
+        log.exception("%s failed peer=%s", what, peer)
 
 
 async def connect_tcp(host: str, port: int) -> FastStream:

@@ -19,7 +19,7 @@ import trio
 
 from iap.engines import postgres
 from iap.identity import AuthError
-from iap.netio import FastStream
+from iap.netio import FastStream, connection_errors_logged
 from iap.services import Services
 
 log = logging.getLogger("iap.tunnel")
@@ -59,18 +59,10 @@ async def handle_tunnel(services: Services, context: ssl.SSLContext, sock: socke
         peer = "?"
     stream: FastStream | None = None
     try:
-        with trio.fail_after(HELLO_TIMEOUT):
-            stream = await FastStream.wrap_tls(sock, context, server_side=True)
-        await _serve_tunnel(services, stream, peer)
-    except trio.TooSlowError:
-        log.info("tunnel TLS handshake timeout peer=%s", peer)
-    except (ssl.SSLError, OSError) as e:
-        log.info("tunnel TLS handshake failed peer=%s: %s", peer, e)
-    except (trio.BrokenResourceError, trio.ClosedResourceError) as e:
-        log.info("tunnel closed peer=%s: %s", peer, e)
-    except Exception:
-        # One session's failure must never take the gateway (and every other session) down.
-        log.exception("tunnel failed peer=%s", peer)
+        with connection_errors_logged(log, "tunnel", peer):
+            with trio.fail_after(HELLO_TIMEOUT):
+                stream = await FastStream.wrap_tls(sock, context, server_side=True)
+            await _serve_tunnel(services, stream, peer)
     finally:
         if stream is not None:
             await stream.aclose()

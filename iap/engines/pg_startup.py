@@ -152,15 +152,7 @@ async def login_backend(
     statuses: list[pgm.ParameterStatus] = []
     key: pgm.BackendKeyData | None = None
     while True:
-        msg = conn.next_message()
-        if msg is CLOSED:
-            raise StartupRefused("08006", "the database closed the connection during login")
-        if msg is NEED_DATA:
-            data = await backend.receive_some(RECV_SIZE)
-            if not data:
-                raise StartupRefused("08006", "the database closed the connection during login")
-            conn.receive_data(data)
-            continue
+        msg = await _next_message(backend, conn, "the database")
         if isinstance(msg, pgm.ErrorResponse):
             raise StartupRefused(
                 msg.code or "08006", f"the database refused the login: {msg.message}"
@@ -182,6 +174,20 @@ async def login_backend(
                 raise StartupRefused("28000", f"iap could not log in to the database: {e}") from e
             if reply is not None:
                 await backend.send_all(conn.send(reply))
+
+
+async def _next_message(stream: trio.abc.Stream, conn: Connection, who: str) -> pgm.Message:
+    """The next message during a login; the peer leaving is a StartupRefused (08006)."""
+    while True:
+        msg = conn.next_message()
+        if msg is CLOSED:
+            raise StartupRefused("08006", f"{who} closed the connection during login")
+        if msg is not NEED_DATA:
+            return msg
+        data = await stream.receive_some(RECV_SIZE)
+        if not data:
+            raise StartupRefused("08006", f"{who} closed the connection during login")
+        conn.receive_data(data)
 
 
 async def send_fatal(client: trio.abc.Stream, code: str, message: str) -> None:
@@ -267,17 +273,9 @@ async def check_token(
 ) -> Claims:
     """Ask for the password and verify it as a listener token for the startup's user."""
     await client.send_all(conn.send(pgm.AuthenticationCleartextPassword()))
-    while True:
-        msg = conn.next_message()
-        if msg is NEED_DATA:
-            data = await client.receive_some(RECV_SIZE)
-            if not data:
-                raise StartupRefused("08006", "the client closed the connection during login")
-            conn.receive_data(data)
-            continue
-        if not isinstance(msg, pgm.PasswordMessage):
-            raise StartupRefused("28000", "expected a password (the output of `iap token`)")
-        break
+    msg = await _next_message(client, conn, "the client")
+    if not isinstance(msg, pgm.PasswordMessage):
+        raise StartupRefused("28000", "expected a password (the output of `iap token`)")
     try:
         token = msg.password.decode("utf-8", "replace").strip()
         claims = services.identity.verify_access_token(token, audience=LISTENER_AUDIENCE)

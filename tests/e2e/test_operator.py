@@ -38,8 +38,10 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture
-def gateway_config(tmp_path: Path, pg_server: PgServer, database: str) -> Path:
+def write_gateway_config(
+    tmp_path: Path, pg_server: PgServer, database: str, extra: str = ""
+) -> Path:
+    """A config on fixed free ports (`extra` goes into the connection)."""
     api, tunnel = free_port(), free_port()
     path = tmp_path / "gateway.toml"
     path.write_text(
@@ -55,9 +57,15 @@ name = "pg-main"
 address = "{pg_server.address}"
 database = "{database}"
 user = "postgres"
+{extra}
 """
     )
     return path
+
+
+@pytest.fixture
+def gateway_config(tmp_path: Path, pg_server: PgServer, database: str) -> Path:
+    return write_gateway_config(tmp_path, pg_server, database)
 
 
 async def iap(
@@ -297,24 +305,8 @@ async def test_two_workers_share_ports_approvals_events_and_cancel_keys(
         pg_server.execute(
             f"CREATE TABLE victim_{i} (id int); CREATE TABLE keep_{i} (id int)", dbname=database
         )
-    api, tunnel, listen = free_port(), free_port(), free_port()
-    config = tmp_path / "gateway.toml"
-    config.write_text(
-        f"""
-[gateway]
-data_dir = "data"
-api = "127.0.0.1:{api}"
-public_url = "https://localhost:{api}"
-tunnel = "127.0.0.1:{tunnel}"
-
-[[connections]]
-name = "pg-main"
-address = "{pg_server.address}"
-database = "{database}"
-user = "postgres"
-listen = "127.0.0.1:{listen}"
-"""
-    )
+    listen = free_port()
+    config = write_gateway_config(tmp_path, pg_server, database, f'listen = "127.0.0.1:{listen}"')
     secret = await add_user(config, "alice", "dev")
     home = {"IAP_HOME": str(tmp_path / "home")}
     totp = pyotp.TOTP(secret)
