@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from agent.errors import EXIT_REFUSED, EXIT_UNREACHABLE, AgentError, not_logged_in
-from agent.state import AgentState
+from agent.state import AgentState, locked
 
 REFRESH_MARGIN = 30.0
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -78,7 +78,12 @@ class GatewayClient:
             raise not_logged_in()
         with self._refresh_lock:
             if force_refresh or state.access_expires_at - time.time() < REFRESH_MARGIN:
-                self._refresh(state)
+                stale = state.access_token if force_refresh else None
+                with locked():
+                    state.adopt_newer_tokens()
+                    fresh = state.access_expires_at - time.time() >= REFRESH_MARGIN
+                    if state.access_token == stale or not fresh:
+                        self._refresh(state)
             return state.access_token
 
     def _refresh(self, state: AgentState) -> None:

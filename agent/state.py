@@ -8,13 +8,15 @@ several homes never collide; the file then keeps everything but the tokens.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from agent.errors import not_logged_in
+from agent.errors import AgentError, not_logged_in
 
 KEYRING_SERVICE = "iap"
 
@@ -95,6 +97,21 @@ class AgentState:
             raise not_logged_in()
         return state
 
+    def adopt_newer_tokens(self) -> None:
+        """Take the tokens another `iap` process of this home saved since we read ours (a
+        refresh token is single-use: theirs replaced ours). Call it under `locked()`."""
+        try:
+            saved = AgentState.load()
+        except AgentError:
+            return  # logged out meanwhile: our refresh will say so
+        if (saved.gateway, saved.user) == (self.gateway, self.user) and (
+            saved.refresh_token != self.refresh_token
+        ):
+            self.access_token = saved.access_token
+            self.refresh_token = saved.refresh_token
+            self.access_expires_at = saved.access_expires_at
+            self.device_id = saved.device_id
+
     def forget(self) -> None:
         if _use_keyring():
             import keyring
@@ -103,3 +120,17 @@ class AgentState:
             with contextlib.suppress(keyring.errors.PasswordDeleteError):
                 keyring.delete_password(KEYRING_SERVICE, self._keyring_key())
         self.path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def locked() -> Iterator[None]:
+    """Hold this home's state lock (across processes): refreshing and saving tokens happen
+    under it, so two commands never spend the same refresh token."""
+    folder = home()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(folder / "agent.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

@@ -8,7 +8,7 @@ from pathlib import Path
 from agent.client import GatewayClient, describe_refusal, token_expiry
 from agent.errors import EXIT_REFUSED, AgentError
 from agent.output import say
-from agent.state import AgentState
+from agent.state import AgentState, locked
 
 
 def previous_state() -> AgentState | None:
@@ -51,7 +51,8 @@ def login(gateway: str, user: str, password: str, code: str, ca: Path | None) ->
         refresh_token=tokens["refresh_token"],
         access_expires_at=token_expiry(tokens["access_token"]),
     )
-    state.save()
+    with locked():
+        state.save()
     say(f"logged in to {state.gateway} as {user}")
     return state
 

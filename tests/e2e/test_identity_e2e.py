@@ -208,6 +208,21 @@ async def test_agent_refreshes_an_expired_access_token_silently(
     assert result.stdout.decode().strip() == "tunnel after refresh"
 
 
+async def test_a_running_connect_takes_tokens_another_command_refreshed(
+    gateway: Gateway, alice: Agent, database: str
+) -> None:
+    """Refresh tokens are single-use: when another `iap` command of the same home refreshed
+    first, a running `iap connect` must take the new tokens from the state file instead of
+    spending its own, already rotated, refresh token."""
+    async with alice.connect() as port:
+        gateway.clock.advance(11 * 60)
+        listing = await alice.run("requests", "--json")  # refreshes: the old token is spent
+        assert listing.returncode == 0, listing.stderr.decode()
+        result = await run_psql(port.port, database, "-At", "-c", "SELECT 'still connected'")
+    assert result.returncode == 0, result.stderr.decode() + port.stderr.decode()
+    assert result.stdout.decode().strip() == "still connected"
+
+
 async def test_keyring_keeps_the_tokens_out_of_the_state_file(
     gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
