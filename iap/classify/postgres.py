@@ -30,7 +30,7 @@ from iap.classify.pg_functions import (
     function_risk,
     split_name,
 )
-from iap.classify.pg_lookup import classify_lookup
+from iap.classify.pg_plain import classify_plain
 from iap.classify.scan import Scan, SessionEffects
 from iap.classify.types import Classification, LexState, Risk, StatementInfo
 
@@ -1370,9 +1370,9 @@ def classify_postgres(
     if problem:
         return _unknown(problem)
     if fast_path:
-        lookup = classify_lookup(sql)
-        if lookup is not None:
-            return lookup
+        plain = classify_plain(sql)
+        if plain is not None:
+            return plain
     try:
         text = parse_sql_json(sql)
         if fast_path:

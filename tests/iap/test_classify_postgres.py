@@ -24,7 +24,7 @@ from iap.classify import (
     pg_functions,
     postgres,
 )
-from iap.classify.pg_lookup import classify_lookup
+from iap.classify.pg_plain import classify_plain
 from tests.iap import pg_corpus
 from tests.iap.pg_corpus import RISKS, A, R, U, W
 
@@ -517,47 +517,85 @@ def test_fast_path_leaves_the_rest_to_the_walk(sql: str) -> None:
     assert postgres._fast_read(parse_sql_json(sql), frozenset()) is None
 
 
-# Words a lookup may be built of: plain names, and keywords of every kind standing as names.
-_LOOKUP_WORDS = st.sampled_from(
-    ["aid", "abalance", "t", "Public", "pgbench_accounts", "x_1", "_y", "name", "user",
-     "current_user", "select", "from", "where", "and", "or", "not", "null", "true", "limit",
-     "order", "values", "left", "for", "update", "into", "table", "session_user"]
-)  # fmt: skip
+# Words plain statements may be built of: plain names, and keywords standing as names.
+_NAMES = ["aid", "abalance", "t", "Public", "pgbench_accounts", "x_1", "_y", "Mixed"]
+_KEYWORDS_AS_NAMES = [
+    "name", "user", "current_user", "select", "from", "where", "and", "or", "not", "null",
+    "true", "limit", "order", "values", "left", "for", "update", "into", "table", "set",
+    "session_user", "current_timestamp", "default", "returning",
+]  # fmt: skip
+_PLAIN_WORDS = st.sampled_from(_NAMES * 8 + _KEYWORDS_AS_NAMES)  # mostly names: most match
 _SPACE = st.sampled_from([" ", "  ", "\t", "\n", " \r\n "])
+_NUMBERS = st.sampled_from(["1", "-2", "3.5", "12345", "0"])
 
 
 @st.composite
-def _lookups(draw: st.DrawFn) -> str:
-    def name() -> str:
-        word = draw(_LOOKUP_WORDS)
-        return f"{word}.{draw(_LOOKUP_WORDS)}" if draw(st.booleans()) else word
+def _plain_statements(draw: st.DrawFn) -> str:
+    def sp() -> str:
+        return draw(_SPACE)
 
-    columns = draw(st.lists(st.one_of(st.just("*"), st.builds(name)), min_size=1, max_size=3))
-    sql = f"SELECT{draw(_SPACE)}{', '.join(columns)}{draw(_SPACE)}FROM{draw(_SPACE)}{name()}"
-    conditions = [
-        f"{name()} {draw(st.sampled_from(['=', '<>', '!=', '<=', '>=', '<', '>']))}"
-        f" {draw(st.sampled_from(['1', '-2', '3.5', '12345']))}"
-        for _ in range(draw(st.integers(0, 3)))
-    ]
-    if conditions:
-        sql += f"{draw(_SPACE)}WHERE{draw(_SPACE)}" + f"{draw(_SPACE)}AND{draw(_SPACE)}".join(
-            conditions
+    def name(qualified: bool = True) -> str:
+        word = draw(_PLAIN_WORDS)
+        return f"{word}.{draw(_PLAIN_WORDS)}" if qualified and draw(st.booleans()) else word
+
+    def conditions(least: int) -> str:
+        found = [
+            f"{name()} {draw(st.sampled_from(['=', '<>', '!=', '<=', '>=', '<', '>']))}"
+            f" {draw(_NUMBERS)}"
+            for _ in range(draw(st.integers(least, 3)))
+        ]
+        return f"{sp()}WHERE{sp()}" + f"{sp()}AND{sp()}".join(found) if found else ""
+
+    kind = draw(st.sampled_from(["SELECT", "UPDATE", "INSERT"]))
+    if kind == "SELECT":
+        columns = draw(st.lists(st.one_of(st.just("*"), st.builds(name)), min_size=1, max_size=3))
+        sql = f"SELECT{sp()}{', '.join(columns)}{sp()}FROM{sp()}{name()}{conditions(0)}"
+    elif kind == "UPDATE":
+        items = [
+            f"{name(False)} = "
+            + draw(st.sampled_from([draw(_NUMBERS), f"{name(False)} + {draw(_NUMBERS)}"]))
+            for _ in range(draw(st.integers(1, 3)))
+        ]
+        where = conditions(draw(st.integers(0, 1)))
+        sql = f"UPDATE{sp()}{name()}{sp()}SET{sp()}{', '.join(items)}{where}"
+    else:
+        count = draw(st.integers(1, 4))
+        values = draw(
+            st.lists(
+                st.one_of(
+                    _NUMBERS,
+                    st.sampled_from(["CURRENT_TIMESTAMP", "LOCALTIMESTAMP", "DEFAULT", "now()"]),
+                ),
+                min_size=count,
+                max_size=count,
+            )
         )
-    return sql + draw(st.sampled_from(["", ";", " ;\n", ";;", "; SELECT 1"]))
+        columns = (
+            f" ({', '.join(name(False) for _ in range(count))})" if draw(st.booleans()) else ""
+        )
+        sql = f"INSERT{sp()}INTO{sp()}{name()}{columns}{sp()}VALUES{sp()}({', '.join(values)})"
+    return sql + draw(st.sampled_from(["", ";", " ;\n", ";;", "; SELECT 1", " RETURNING *"]))
 
 
-@settings(max_examples=400, deadline=None)
-@given(_lookups())
-def test_the_lookup_reading_answers_as_the_walk_or_not_at_all(sql: str) -> None:
-    lookup = classify_lookup(sql)
-    if lookup is not None:
-        assert lookup == postgres.classify_postgres(sql, fast_path=False)
+@settings(max_examples=600, deadline=None)
+@given(_plain_statements())
+def test_the_plain_reading_answers_as_the_walk_or_not_at_all(sql: str) -> None:
+    plain = classify_plain(sql)
+    if plain is not None:
+        assert plain == postgres.classify_postgres(sql, fast_path=False)
 
 
-def test_the_lookup_reading_takes_pgbench_and_declines_the_rest() -> None:
-    assert classify_lookup("SELECT abalance FROM pgbench_accounts WHERE aid = 35203;") is not None
+def test_the_plain_reading_takes_pgbench_and_declines_the_rest() -> None:
+    for sql in (
+        "SELECT abalance FROM pgbench_accounts WHERE aid = 35203;",
+        "UPDATE pgbench_accounts SET abalance = abalance + -2361 WHERE aid = 78416;",
+        "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime)"
+        " VALUES (42, 3, 78416, -2361, CURRENT_TIMESTAMP);",
+    ):
+        plain = classify_plain(sql)
+        assert plain is not None and plain == postgres.classify_postgres(sql, fast_path=False)
     # A name without parentheses is a column, never a call.
-    nextval = classify_lookup("SELECT nextval FROM t WHERE nextval = 1")
+    nextval = classify_plain("SELECT nextval FROM t WHERE nextval = 1")
     assert nextval is not None and nextval.risk is Risk.READ
     for sql in (
         "SELECT a FROM t WHERE a = 1 OR 1 = 1",
@@ -568,8 +606,15 @@ def test_the_lookup_reading_takes_pgbench_and_declines_the_rest() -> None:
         "SELECT current_user FROM t",
         "SELECT a FROM t WHERE a = 'x'",
         "SELECT nextval('s') FROM t",
+        "UPDATE t SET a = 1",  # no WHERE: destructive, left to the walk
+        "UPDATE t SET a = a WHERE true",
+        "UPDATE t SET a = 1 WHERE id = id",
+        "UPDATE t SET a = f(1) WHERE id = 1",
+        "INSERT INTO t SELECT * FROM u",
+        "INSERT INTO t VALUES (nextval('s'))",
+        "INSERT INTO t VALUES (1) RETURNING *",
     ):
-        assert classify_lookup(sql) is None, sql
+        assert classify_plain(sql) is None, sql
 
 
 def test_fast_path_honours_vouched_functions() -> None:
