@@ -1,2 +1,4 @@
-"""Reproducible benchmarks (run as `python -m bench.<name>`): each prints its measurements
-side by side in one run. Never imported by the gateway, never asserts a speed."""
+"""Reproducible benchmarks, each printing its measurements side by side in one run:
+`python -m bench` (the harness: every path to the database, interleaved rounds, results in
+bench/results/; see bench/__main__.py) and `python -m bench.<name>` for single ones
+(bench.classify). Never imported by the gateway, never asserts a speed."""

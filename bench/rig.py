@@ -1,0 +1,231 @@
+"""Everything one benchmark run stands up, and takes down again however the run ends.
+
+Owns: the servers' set-up before any proxy starts (bench.prepare), then the paths that were
+asked for: PgBouncer, the gateway with its direct listener, the agent logged in with
+`iap connect` running, a second gateway with classification off and a third with two
+workers. Each path is probed
+with a SELECT 1; a path that cannot be set up is recorded as unavailable with the reason and
+the others go on. Every process started is stopped on exit (also on Ctrl-C or a failure).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from types import TracebackType
+
+from bench import gateway, pgbouncer, prepare
+from bench.paths import Endpoint, probe
+from bench.procs import Background, CommandError, progress
+
+GATEWAY_PATHS = ("listener", "agent", "noclassify", "workers2")
+
+
+class Rig:
+    def __init__(self, state: Path) -> None:
+        self.state = state
+        self.endpoints: dict[str, Endpoint] = {}
+        self.unavailable: dict[str, str] = {}
+        self.notes: list[str] = []
+        self.versions: dict[str, str] = {}
+        self.login_seconds: float | None = None
+        self.agent: gateway.Agent | None = None
+        self.session_room = 0  # how many extra sessions PostgreSQL takes (idle scenario)
+        self._explain: dict[str, Background] = {}
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> Rig:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stack.close()
+
+    def _keep(self, process: Background) -> Background:
+        def stop() -> None:
+            progress(f"stopping {process.name}")
+            process.stop()
+
+        self._stack.callback(stop)
+        return process
+
+    # -- servers -----------------------------------------------------------------------------
+
+    def prepare_servers(self, *, postgres: bool, idle_sessions: int) -> None:
+        """Database `bench` and, when idle sessions are wanted, room for them in PostgreSQL.
+        Runs before any proxy starts (raising max_connections restarts PostgreSQL)."""
+        if postgres:
+            prepare.ensure_pgbench()
+        self.versions.update(prepare.server_versions())
+        if postgres and idle_sessions:
+            self.session_room, note = prepare.ensure_max_connections(idle_sessions)
+            if note:
+                self.notes.append(note)
+                progress(note)
+            self.versions["postgres"] = prepare.server_versions()["postgres"]
+
+    # -- paths -------------------------------------------------------------------------------
+
+    def start(self, paths: set[str]) -> None:
+        if "direct" in paths:
+            self._add(
+                Endpoint("direct", prepare.PG_HOST, prepare.PG_PORT, "postgres", prepare.DATABASE)
+            )
+        if "pgbouncer" in paths:
+            self._start_pgbouncer()
+        if paths & set(GATEWAY_PATHS):
+            try:
+                self._start_gateways(paths)
+            except (CommandError, OSError) as e:
+                for path in GATEWAY_PATHS:
+                    if path in paths and path not in self.endpoints:
+                        self.unavailable.setdefault(path, f"gateway set-up failed: {e}")
+        for path, reason in self.unavailable.items():
+            progress(f"path {path} unavailable: {reason}")
+
+    def _add(self, endpoint: Endpoint) -> None:
+        reason = probe(endpoint)
+        if reason is None:
+            self.endpoints[endpoint.path] = endpoint
+            progress(f"path {endpoint.path} ready on {endpoint.host}:{endpoint.port}")
+        else:
+            self.unavailable[endpoint.path] = reason
+
+    def _start_pgbouncer(self) -> None:
+        binary = pgbouncer.find_pgbouncer()
+        if binary is None:
+            self.unavailable["pgbouncer"] = (
+                "pgbouncer is not installed (make bench installs it with apt-get)"
+            )
+            return
+        self.versions["pgbouncer"] = pgbouncer.version(binary)
+        progress("starting PgBouncer")
+        try:
+            process, port = pgbouncer.start_pgbouncer(
+                binary, self.state / "pgbouncer", prepare.PG_PORT, prepare.DATABASE
+            )
+        except (CommandError, OSError) as e:
+            self.unavailable["pgbouncer"] = str(e)
+            return
+        self._keep(process)
+        self._add(
+            Endpoint(
+                "pgbouncer", "127.0.0.1", port, "postgres", prepare.DATABASE, server_pid=process.pid
+            )
+        )
+
+    def _start_gateways(self, paths: set[str]) -> None:
+        folder = self.state / "gateway"
+        folder.mkdir()
+        data_dir = folder / "data"
+        config = gateway.write_config(folder, "gateway", data_dir, prepare.PG_PORT)
+        secrets = {u: gateway.add_user(config, u) for u in (gateway.USER, gateway.AGENT_USER)}
+        progress("starting the gateway")
+        main = self._keep(gateway.start_gateway(config, folder / "gateway.log"))
+        self.agent = cli = gateway.Agent(self.state / "home", gateway.USER)
+        self.login_seconds = cli.login(config, secrets[gateway.USER])
+        progress(f"iap login took {self.login_seconds:.2f} s")
+        db = prepare.DATABASE
+        if "listener" in paths:
+            self._add(
+                Endpoint(
+                    "listener",
+                    "127.0.0.1",
+                    config.listen_port,
+                    cli.user,
+                    db,
+                    "require",
+                    password=cli.token,
+                    server_pid=main.pid,
+                )
+            )
+        if "agent" in paths:
+            self._start_agent(folder, config, secrets[gateway.AGENT_USER], main.pid)
+        for path, classify, workers in (("noclassify", False, 1), ("workers2", True, 2)):
+            if path in paths:
+                self._start_second_gateway(
+                    path, folder, data_dir, config.api_port, cli, classify=classify, workers=workers
+                )
+
+    def _start_agent(
+        self, folder: Path, config: gateway.GatewayConfigFile, secret: str, gateway_pid: int
+    ) -> None:
+        """`iap connect` as its own user in its own IAP_HOME (see gateway.AGENT_USER)."""
+        agent = gateway.Agent(self.state / "home-agent", gateway.AGENT_USER)
+        try:
+            agent.login(config, secret)
+            process, port = agent.connect(folder / "agent.log")
+        except (CommandError, OSError) as e:
+            self.unavailable["agent"] = f"iap connect failed: {e}"
+            return
+        self._keep(process)
+        self._explain["agent"] = process
+        self._add(
+            Endpoint(
+                "agent",
+                "127.0.0.1",
+                port,
+                agent.user,
+                prepare.DATABASE,
+                server_pid=gateway_pid,
+                agent_pid=process.pid,
+            )
+        )
+
+    def explain(self, path: str) -> str | None:
+        """What the process behind a path said last (the agent prints why a tunnel failed)."""
+        process = self._explain.get(path)
+        if process is None:
+            return None
+        lines = [line for line in process.log_text().splitlines() if line.strip()]
+        return lines[-1].strip()[:300] if lines else None
+
+    def _start_second_gateway(
+        self,
+        path: str,
+        folder: Path,
+        data_dir: Path,
+        public_port: int,
+        agent: gateway.Agent,
+        *,
+        classify: bool = True,
+        workers: int = 1,
+    ) -> None:
+        """Another gateway process on the same data dir (same user, keys and tokens),
+        measured through its direct listener: classification off (noclassify), or
+        `--workers 2` (workers2)."""
+        config = gateway.write_config(
+            folder, f"gateway-{path}", data_dir, prepare.PG_PORT, public_api_port=public_port
+        )
+        progress(f"starting another gateway for {path}")
+        try:
+            process = self._keep(
+                gateway.start_gateway(
+                    config, folder / f"gateway-{path}.log", classify=classify, workers=workers
+                )
+            )
+        except (CommandError, OSError) as e:
+            self.unavailable[path] = f"gateway did not start: {e}"
+            return
+        if not classify and gateway.NO_CLASSIFY not in process.log_text():
+            self.unavailable[path] = (
+                f"the gateway did not confirm {gateway.NO_CLASSIFY}=1 (no warning in its log):"
+                " it would still classify"
+            )
+            return
+        self._add(
+            Endpoint(
+                path,
+                "127.0.0.1",
+                config.listen_port,
+                gateway.USER,
+                prepare.DATABASE,
+                "require",
+                password=agent.token,
+                server_pid=process.pid,
+            )
+        )
