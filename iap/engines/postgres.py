@@ -284,7 +284,7 @@ class PostgresSession:
             if msg is CLOSED:
                 return
             if isinstance(msg, pgm.Terminate):
-                await self.to_backend(msg.encode())
+                await self.to_backend(self.client_conn.last_frame)
                 return
             await self._handle(msg)
 
@@ -294,7 +294,7 @@ class PostgresSession:
         elif isinstance(msg, pgm.Parse):
             cls = self._classify(msg.query)
             self.batch.parsed[msg.name] = PreparedStatement(msg.query, cls.risk, cls.reasons)
-            self._add_to_batch(msg.encode())
+            self._add_to_batch(self.client_conn.last_frame)
         elif isinstance(msg, pgm.Bind):
             statement = self._lookup(msg.statement)
             text = [
@@ -308,29 +308,29 @@ class PostgresSession:
             ]
             params = [_param_preview(v, t) for v, t in zip(msg.params, text, strict=True)]
             self.batch.bound.append((statement, params))
-            self._add_to_batch(msg.encode())
+            self._add_to_batch(self.client_conn.last_frame)
         elif isinstance(msg, pgm.Close):
             if msg.kind == "S":
                 self.batch.parsed[msg.name] = None
-            self._add_to_batch(msg.encode())
+            self._add_to_batch(self.client_conn.last_frame)
         elif isinstance(msg, pgm.FunctionCall):
             self.batch.calls += 1
-            self._add_to_batch(msg.encode())
+            self._add_to_batch(self.client_conn.last_frame)
             await self._end_batch(sync=True)  # a FunctionCall is answered with ReadyForQuery
         elif isinstance(msg, pgm.Sync):
-            self._add_to_batch(msg.encode())
+            self._add_to_batch(self.client_conn.last_frame)
             await self._end_batch(sync=True)
         elif isinstance(msg, pgm.Flush):
-            self._add_to_batch(msg.encode())
+            self._add_to_batch(self.client_conn.last_frame)
             await self._end_batch(sync=False)
         elif isinstance(msg, pgm.CopyData | pgm.CopyDone | pgm.CopyFail):
             # COPY data flows after its statement was allowed; outside COPY the server ignores it.
             if self.batch.frames:
-                self._add_to_batch(msg.encode())
+                self._add_to_batch(self.client_conn.last_frame)
             else:
-                await self.to_backend(msg.encode())
+                await self.to_backend(self.client_conn.last_frame)
         elif isinstance(msg, pgm.Describe | pgm.Execute):
-            self._add_to_batch(msg.encode())
+            self._add_to_batch(self.client_conn.last_frame)
         else:
             raise ProtocolError(f"unexpected message from client: {type(msg).__name__}")
 
@@ -376,7 +376,7 @@ class PostgresSession:
         cls = self._classify(msg.sql)
         decision = self._decide_many([cls.risk])
         assert decision is not None
-        frame = msg.encode()
+        frame = self.client_conn.last_frame
         verdict = await self._apply(
             decision, msg.sql, cls.reasons, [frame], params=None, ready_expected=True
         )

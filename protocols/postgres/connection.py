@@ -160,6 +160,10 @@ class Connection:
         self._eof = False
         self._error: RemoteProtocolError | None = None
         self._negotiation: type[SSLRequest | GSSENCRequest] | None = None
+        # The whole frame (type byte, length, payload) of the last typed message returned by
+        # next_message: a relay forwards it as received instead of encoding it again (the
+        # decoder accepts only canonical frames, so the two are the same bytes).
+        self.last_frame = b""
         self._negotiated: set[type[Message]] = set()
         self._encrypted = False
         self._auth_response: type[AuthResponse] | None = None
@@ -285,7 +289,9 @@ class Connection:
         length = frame_length(self._buffer, self._pos, self._size_limit(type_byte))
         if available < 1 + length:
             return None
-        payload = self._take(HEADER_SIZE, 1 + length)
+        frame = self._take(0, 1 + length)
+        self.last_frame = frame
+        payload = frame[HEADER_SIZE:]
         if self.role is Role.CLIENT:
             return decode_backend(type_byte, payload)
         return decode_frontend(

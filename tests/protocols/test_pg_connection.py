@@ -881,3 +881,21 @@ def test_unmutated_capture_parts_parse_cleanly() -> None:
             conn = STATES[state]()
             received: list[Any] = feed(conn, data)
             assert received or not data
+
+
+def test_last_frame_is_each_message_as_received() -> None:
+    """A relay forwards `last_frame` instead of encoding again: it must be exactly the
+    frame that arrived, which is also exactly what encoding the decoded message gives."""
+    pair = ConnectionPair().start()
+    messages = [
+        m.Parse("s1", "SELECT $1::int", (23,)),
+        m.Bind("", "s1", (0,), (b"42",), (0,)),
+        m.Describe("P", ""),
+        m.Execute("", 0),
+        m.Sync(),
+    ]
+    frames = [pair.client.send(x) for x in messages]
+    pair.server.receive_data(b"".join(frames))
+    for message, frame in zip(messages, frames, strict=True):
+        assert pair.server.next_message() == message
+        assert pair.server.last_frame == frame == message.encode()
