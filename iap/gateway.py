@@ -141,7 +141,7 @@ async def run_gateway(
         identity=identity,
         approvals=Approvals(store, events, clock=clock),
         events=events,
-        metrics=Metrics(),
+        metrics=Metrics(multiprocess=workers > 1),
         clock=clock,
         audit=audit,
         classify_statements=classify_statements,

@@ -2,18 +2,28 @@
 
 Names are a contract (DESIGN.md): iap_connections_open, iap_statements_total{risk,decision},
 iap_approval_wait_seconds, iap_mfa_failures_total.
+
+With `--workers N` every worker counts into files under PROMETHEUS_MULTIPROC_DIR (the
+supervisor sets it before the workers start: prometheus_client picks its value store when it
+is imported) and worker 1's `/metrics` adds them up, so the numbers cover all workers.
 """
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, *, multiprocess: bool = False) -> None:
+        self.multiprocess = multiprocess
         self.registry = CollectorRegistry()
         self.connections_open = Gauge(
-            "iap_connections_open", "Client sessions open", ["kind"], registry=self.registry
+            "iap_connections_open",
+            "Client sessions open",
+            ["kind"],
+            registry=self.registry,
+            multiprocess_mode="livesum",  # the open sessions of the workers alive now
         )
         self.statements = Counter(
             "iap_statements_total",
@@ -44,4 +54,8 @@ class Metrics:
         child.inc()
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if not self.multiprocess:
+            return generate_latest(self.registry)
+        combined = CollectorRegistry()
+        MultiProcessCollector(combined)  # type: ignore[no-untyped-call]  # every worker's files
+        return generate_latest(combined)

@@ -6,13 +6,16 @@ processes. They listen on the same tunnel and direct-listener ports (SO_REUSEPOR
 spreads connections over them); worker 1 alone serves the control API and relays, from the
 store, the request events of sessions held in the others. A held statement learns of an
 approval given through the API by re-reading the store (within a second); cancel keys are
-shared through the store. SIGINT/SIGTERM stop every worker (each drains its audit queue);
+shared through the store; metrics are counted per worker into files that worker 1's
+`/metrics` adds up. SIGINT/SIGTERM stop every worker (each drains its audit queue);
 if one worker exits on its own, the others are stopped too and the supervisor fails.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import signal
 import sys
 import time
@@ -54,9 +57,19 @@ def parse_worker(value: str) -> tuple[int, int]:
     return int(index), int(count)
 
 
-async def supervise(config_path: Path, workers: int, log_level: str | None) -> int:
+def metrics_dir(config: GatewayConfig) -> Path:
+    """An empty folder for the workers' metric files (prometheus_client multiprocess mode)."""
+    folder = config.gateway.data_dir / "metrics"
+    if folder.exists():
+        shutil.rmtree(folder)  # counts of an earlier run must not be added to this one's
+    folder.mkdir(mode=0o700)
+    return folder
+
+
+async def supervise(config_path: Path, workers: int, log_level: str | None, metrics: Path) -> int:
     """Run the workers until a signal (exit 0) or until one of them fails (exit 1)."""
     failed: list[str] = []
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
     async with trio.open_nursery() as nursery:
 
         async def run_worker(index: int) -> None:
@@ -64,7 +77,7 @@ async def supervise(config_path: Path, workers: int, log_level: str | None) -> i
             command += ["--config", str(config_path), "--worker", f"{index}/{workers}"]
             if log_level:
                 command += ["--log-level", log_level]
-            process = await trio.run_process(command, check=False)
+            process = await trio.run_process(command, check=False, env=env)
             failed.append(f"worker {index + 1} exited with status {process.returncode}")
             nursery.cancel_scope.cancel()
 

@@ -68,7 +68,7 @@ def gateway_run(
 
     from iap.config import ConfigError
     from iap.gateway import run_gateway
-    from iap.workers import check_shareable, parse_worker, prepare, supervise
+    from iap.workers import check_shareable, metrics_dir, parse_worker, prepare, supervise
 
     cfg = _load(config)
     index, count = 0, 1
@@ -89,7 +89,7 @@ def gateway_run(
             raise AgentError(str(e), EXIT_USAGE) from None
         prepare(cfg)
         path = _config_path(config).resolve()
-        sys.exit(trio.run(supervise, path, workers, log_level))
+        sys.exit(trio.run(supervise, path, workers, log_level, metrics_dir(cfg)))
     else:
         trio.run(run_gateway, cfg)
 

@@ -371,6 +371,16 @@ async def test_two_workers_share_ports_approvals_events_and_cancel_keys(
         listing = await iap("requests", "--json", env=home)
         statuses = [r["status"] for r in json.loads(listing.stdout)]
         assert statuses.count("approved") == SESSIONS and statuses.count("cancelled") == SESSIONS
+        # Worker 1's /metrics counts the statements of both workers.
+        ctx = ssl.create_default_context(cafile=str(ca_file(config)))
+        with httpx.Client(verify=ctx) as http:
+            metrics = http.get(api_url(config) + "/metrics").text
+        assert (
+            f'iap_statements_total{{decision="approved",risk="destructive"}} {SESSIONS}.0'
+            in metrics
+        )
+        assert f'iap_holds_total{{status="cancelled"}} {SESSIONS}.0' in metrics
+        assert 'iap_connections_open{kind="postgres"} 0.0' in metrics
         process.send_signal(signal.SIGTERM)
         with trio.fail_after(20):
             assert await process.wait() == 0
