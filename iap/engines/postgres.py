@@ -104,7 +104,7 @@ class _Batch:
     frames: list[bytes] = field(default_factory=list)
     size: int = 0
     parsed: dict[str, PreparedStatement | None] = field(default_factory=dict)  # None = closed
-    bound: list[tuple[PreparedStatement, list[object]]] = field(default_factory=list)
+    bound: list[tuple[PreparedStatement, pgm.Bind]] = field(default_factory=list)
     calls: int = 0  # fast-path FunctionCall messages
 
 
@@ -115,6 +115,17 @@ def _param_preview(value: bytes | None, text: bool) -> object:
         s = value.decode("utf-8", "replace")
         return s if len(s) <= 200 else s[:200] + "..."
     return "\\x" + value[:100].hex() + ("..." if len(value) > 100 else "")
+
+
+def _bind_preview(bind: pgm.Bind) -> list[object]:
+    """A Bind's parameters as an approver sees them (text, or hex for binary ones)."""
+    formats = bind.param_formats
+    return [
+        _param_preview(
+            value, (formats[i] if len(formats) > 1 else formats[0] if formats else 0) == 0
+        )
+        for i, value in enumerate(bind.params)
+    ]
 
 
 class PostgresSession:
@@ -296,18 +307,7 @@ class PostgresSession:
             self.batch.parsed[msg.name] = PreparedStatement(msg.query, cls.risk, cls.reasons)
             self._add_to_batch(self.client_conn.last_frame)
         elif isinstance(msg, pgm.Bind):
-            statement = self._lookup(msg.statement)
-            text = [
-                (
-                    msg.param_formats[i]
-                    if len(msg.param_formats) > 1
-                    else (msg.param_formats[0] if msg.param_formats else 0)
-                )
-                == 0
-                for i in range(len(msg.params))
-            ]
-            params = [_param_preview(v, t) for v, t in zip(msg.params, text, strict=True)]
-            self.batch.bound.append((statement, params))
+            self.batch.bound.append((self._lookup(msg.statement), msg))
             self._add_to_batch(self.client_conn.last_frame)
         elif isinstance(msg, pgm.Close):
             if msg.kind == "S":
@@ -411,8 +411,8 @@ class PostgresSession:
             if batch.calls:
                 reasons += ("fast-path function call: the function is not visible to iap",)
             params: list[object] | None = None
-            if any(p for _, p in batch.bound):
-                params = [p for _, p in batch.bound]
+            if decision.action is Action.HOLD and any(b.params for _, b in batch.bound):
+                params = [_bind_preview(b) for _, b in batch.bound]  # shown to approvers
             forwarded = await self._apply(
                 decision, sql, reasons, batch.frames, params=params, ready_expected=sync
             )

@@ -7,6 +7,7 @@ test's Trio loop.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import asyncpg
@@ -153,3 +154,40 @@ async def test_asyncpg_prepared_risky_statement_is_held_at_bind(
         approved = await alice.run("approve", request.id, "--code", gateway.fresh_code("alice"))
         assert approved.returncode == 0, approved.stderr.decode()
     assert pg_server.execute("SELECT count(*) FROM items", database) == [(0,)]
+
+
+async def test_a_held_statements_parameters_are_shown_to_the_approver(
+    gateway: Gateway, alice: Agent, port: ConnectedPort, database: str, pg_server: PgServer
+) -> None:
+    """The approver sees what a parameterised statement would run with: psycopg sends
+    strings as text (shown as text), ints and bytes in binary (shown as hex), NULL as null."""
+
+    def work() -> str:
+        with psycopg.connect(
+            host="127.0.0.1", port=port.port, user="x", dbname=database, sslmode="disable"
+        ) as conn:
+            try:  # OR true: every row, so destructive and held
+                conn.execute(
+                    "DELETE FROM items WHERE (name = %s OR id = %s OR name = %s"
+                    " OR name::bytea = %s) OR true",
+                    ("it's me", 7, None, b"\x00\x01"),
+                )
+            except psycopg.errors.InsufficientPrivilege as e:
+                return str(e)
+        return "ran"
+
+    outcome: list[str] = []
+    async with trio.open_nursery() as nursery:
+
+        async def run() -> None:
+            outcome.append(await in_thread(work))
+
+        nursery.start_soon(run)
+        request = await gateway.wait_request(user="alice")
+        listing = await alice.run("requests", "--json")
+        denied = await alice.run("deny", request.id)  # before any assert: the client returns
+    assert denied.returncode == 0, denied.stderr.decode()
+    shown = next(r for r in json.loads(listing.stdout) if r["id"] == request.id)
+    assert shown["params"] == [["it's me", "\\x0007", None, "\\x0001"]]
+    assert "denied" in outcome[0]
+    assert pg_server.execute("SELECT count(*) FROM items", database) == [(3,)]
