@@ -215,7 +215,13 @@ class Approvals:
         self._publish(f"request.{request.status}", request)
 
     def _publish(self, kind: str, request: ApprovalRequest) -> None:
-        self._published[(request.id, request.status)] = None
+        if kind != "request.held" and (request.id, "pending") not in self._published:
+            # Held in another worker and decided before this one heard of it: every request's
+            # events begin with its hold, whichever worker tells.
+            self._publish("request.held", request)
+        self._published[(request.id, "pending" if kind == "request.held" else request.status)] = (
+            None
+        )
         while len(self._published) > _PUBLISHED_MEMORY:
             del self._published[next(iter(self._published))]
         self.events.publish(
@@ -228,16 +234,18 @@ class Approvals:
             )
         )
 
-    async def relay_other_workers(self, interval: float = 0.5) -> None:
+    async def relay_other_workers(self, interval: float = 0.5, lookback: float = 5.0) -> None:
         """With several workers, sessions are held in any of them while the control API runs
         in one: publish, in this worker, the request events the others caused (learnt from
-        the store every `interval` seconds), so `/v1/events` streams show every hold."""
+        the store every `interval` seconds), so `/v1/events` streams show every hold. Each
+        read looks `lookback` seconds back, so a row committed late (another writer held the
+        database) is still seen; what was published already is not published again."""
         since = self.clock()
         while True:
             await trio.sleep(interval)
             now = self.clock()
             changed = await trio.to_thread.run_sync(
-                self.store.requests_changed_since, since - interval
+                self.store.requests_changed_since, since - lookback
             )
             since = now
             for request in changed:
