@@ -38,6 +38,7 @@ from iap.tls import TLSFiles, ensure_generated, server_context
 
 log = logging.getLogger("iap.gateway")
 
+HOUSEKEEPING_INTERVAL = 3600.0
 REVOCATION_CHECK = 2.0  # seconds between checks that open sessions' users are still enabled
 
 
@@ -89,6 +90,15 @@ async def _serve_api(nursery: trio.Nursery, services: Services, files: TLSFiles)
     app: Any = build_app(services)  # Starlette is an ASGI app; hypercorn's types differ
     bound = await nursery.start(partial(hypercorn_serve, app, hc, mode="asgi"))
     return bound[0] if bound else f"https://{services.config.gateway.api}"
+
+
+async def _housekeeping(services: Services) -> None:
+    """Hourly: prune the store of what no check reads any more (see Identity.prune)."""
+    while True:
+        removed = await trio.to_thread.run_sync(services.identity.prune)
+        if removed:
+            log.info("pruned %d stale rows (auth failures, MFA events, refresh tokens)", removed)
+        await trio.sleep(HOUSEKEEPING_INTERVAL)
 
 
 async def _watch_revocations(services: Services) -> None:
@@ -155,6 +165,8 @@ async def run_gateway(
                 api_url = ""
                 if worker == 0:
                     api_url = await _serve_api(nursery, services, files)
+                if worker == 0:
+                    nursery.start_soon(_housekeeping, services)
                 if workers > 1 and worker == 0:
                     nursery.start_soon(services.approvals.relay_other_workers)
                 host, tunnel_port = await start_listeners(nursery, services, server_context(files))

@@ -521,6 +521,17 @@ class Identity:
         keys = self._keys
         return jwt.encode(claims, keys.signing, algorithm=ALGORITHM, headers={"kid": keys.kid})
 
+    def prune(self) -> int:
+        """Forget what no check reads any more: failures older than the lockout window, MFA
+        events older than a day (each user's latest stays), refresh tokens a day past their
+        expiry. The gateway calls it hourly."""
+        now = self.clock()
+        return self.store.prune(
+            failures_before=now - 2 * LOCKOUT_WINDOW,
+            mfa_before=now - 86400.0,
+            tokens_before=now - 86400.0,
+        )
+
     def issue_listener_token(self, claims: Claims) -> tuple[str, int]:
         """(token, seconds it lives): a short token (aud "iap-listener") for the holder of a
         verified access token, used as the password on a connection's direct listener. It

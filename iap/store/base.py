@@ -119,6 +119,10 @@ class Store(Protocol):
     def last_auth_failure(self, user: str) -> float | None:
         """Time of the user's latest recorded failure (measures the lockout back-off)."""
 
+    def prune(self, *, failures_before: float, mfa_before: float, tokens_before: float) -> int:
+        """Delete auth failures, MFA events (but each user's latest) and expired refresh
+        tokens older than the given times; returns how many rows went."""
+
     # refresh tokens
     def add_refresh_token(self, token: RefreshToken) -> None: ...
     def get_refresh_token(self, token_hash: str) -> RefreshToken | None: ...

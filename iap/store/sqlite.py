@@ -355,6 +355,23 @@ class SQLiteStore:
         value: float | None = rows[0][0]
         return value
 
+    def prune(self, *, failures_before: float, mfa_before: float, tokens_before: float) -> int:
+        """Delete what no check reads any more; returns how many rows went. Keeps each user's
+        latest MFA event (step-up freshness is measured against it)."""
+        with self._transaction() as db:
+            removed = db.execute(
+                "DELETE FROM auth_failures WHERE ts < ?", (failures_before,)
+            ).rowcount
+            removed += db.execute(
+                "DELETE FROM mfa_events WHERE ts < ? AND ts < (SELECT max(ts) FROM mfa_events"
+                " AS latest WHERE latest.user_name = mfa_events.user_name)",
+                (mfa_before,),
+            ).rowcount
+            removed += db.execute(
+                "DELETE FROM refresh_tokens WHERE expires_at < ?", (tokens_before,)
+            ).rowcount
+        return int(removed)
+
     # refresh tokens
 
     def add_refresh_token(self, token: RefreshToken) -> None:

@@ -27,6 +27,7 @@ from iap.identity import (
     TokenPair,
     verify_password,
 )
+from iap.store.base import RefreshToken
 from iap.store.sqlite import SQLiteStore
 
 T0 = 1_700_000_015.0  # the middle of a TOTP step
@@ -437,3 +438,24 @@ def test_a_secret_sealed_for_another_user_does_not_open(
         raw.execute("UPDATE users SET totp_secret = ? WHERE name = 'alice'", (bob.totp_secret,))
     with pytest.raises(ValueError, match="does not decrypt"):
         ident.totp_secret("alice")
+
+
+def test_prune_forgets_only_what_no_check_reads(
+    ident: Identity, alice: str, store: SQLiteStore, clock: FakeClock
+) -> None:
+    day = 86400.0
+    now = clock()
+    for ts in (now - 3 * day, now - 2 * day):
+        store.record_mfa_event("alice", "login", ts)
+        store.record_mfa_event("bob", "login", ts)
+        store.record_auth_failure("alice", ts)
+    store.record_mfa_event("alice", "stepup", now - 60)
+    store.record_auth_failure("alice", now - 60)
+    for name, expires in (("old", now - 2 * day), ("live", now + day)):
+        store.add_refresh_token(RefreshToken(name, "alice", "d", now - 3 * day, expires))
+    assert ident.prune() == 2 + (2 + 1) + 1  # failures, MFA events (alice, bob), a token
+    assert store.last_mfa_event("alice") == now - 60
+    assert store.last_mfa_event("bob") == now - 2 * day  # a user's latest event stays
+    assert store.auth_failures_since("alice", 0) == 1
+    assert store.get_refresh_token("old") is None and store.get_refresh_token("live") is not None
+    assert ident.prune() == 0
