@@ -155,7 +155,6 @@ async def run_gateway(
         clock=clock,
         audit=audit,
         classify_statements=classify_statements,
-        worker=worker,
         workers=workers,
     )
     try:
@@ -163,12 +162,11 @@ async def run_gateway(
             outer.start_soon(audit.run)
             async with trio.open_nursery() as nursery:
                 api_url = ""
-                if worker == 0:
+                if worker == 0:  # the control plane runs once, in the first worker
                     api_url = await _serve_api(nursery, services, files)
-                if worker == 0:
                     nursery.start_soon(_housekeeping, services)
-                if workers > 1 and worker == 0:
-                    nursery.start_soon(services.approvals.relay_other_workers)
+                    if workers > 1:
+                        nursery.start_soon(services.approvals.relay_other_workers)
                 host, tunnel_port = await start_listeners(nursery, services, server_context(files))
                 nursery.start_soon(_watch_revocations, services)
                 services.ready = True

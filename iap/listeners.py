@@ -58,7 +58,6 @@ async def _handle_direct(
     services: Services, context: ssl.SSLContext, connection: ConnectionConfig, sock: socket.socket
 ) -> None:
     """One client of a direct listener (never raises)."""
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
     stream = FastStream(sock)
     peer = stream.peer
     try:

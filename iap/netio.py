@@ -50,8 +50,12 @@ class FastStream(trio.abc.Stream):
         self._closed = False
         self._unyielded = 0
 
-    async def _maybe_yield(self) -> None:
-        """After a call that did not wait: a schedule point every _UNYIELDED_LIMIT calls."""
+    async def _after_call(self, waited: bool) -> None:
+        """A call that waited has yielded already; one that did not yields every
+        _UNYIELDED_LIMIT-th time."""
+        if waited:
+            self._unyielded = 0
+            return
         self._unyielded += 1
         if self._unyielded >= _UNYIELDED_LIMIT:
             self._unyielded = 0
@@ -125,10 +129,7 @@ class FastStream(trio.abc.Stream):
             else:
                 break
             waited = True
-        if waited:
-            self._unyielded = 0
-        else:
-            await self._maybe_yield()
+        await self._after_call(waited)
         return data
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
@@ -153,10 +154,7 @@ class FastStream(trio.abc.Stream):
                     view = view[sent:]
                     continue
                 waited = True
-        if waited:
-            self._unyielded = 0
-        else:
-            await self._maybe_yield()
+        await self._after_call(waited)
 
     async def wait_send_all_might_not_block(self) -> None:
         await trio.lowlevel.wait_writable(self.socket)
@@ -216,10 +214,11 @@ async def serve_tcp(
     reuse_port: bool = False,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Accept TCP connections and run `handler(stdlib socket)` for each, in its own task;
-    reports the bound port. Running out of file descriptors is waited out, not fatal.
-    With `reuse_port` several processes listen on the same port and the kernel spreads
-    new connections over them (SO_REUSEPORT: the gateway's workers)."""
+    """Accept TCP connections and run `handler(stdlib socket)` for each, in its own task
+    (non-blocking, TCP_NODELAY and SO_KEEPALIVE set); reports the bound port. Running out
+    of file descriptors is waited out, not fatal. With `reuse_port` several processes listen
+    on the same port and the kernel spreads new connections over them (SO_REUSEPORT: the
+    gateway's workers)."""
     if reuse_port:
         listeners = await _reuse_port_listeners(host, port)
     else:
@@ -266,4 +265,6 @@ async def _accept_loop(
                 log.error("accept: %s; retrying in 100 ms", os.strerror(e.errno or 0))
                 await trio.sleep(0.1)
                 continue
-            nursery.start_soon(handler, _stdlib_socket(stream.socket))
+            sock = _stdlib_socket(stream.socket)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)  # notice vanished peers
+            nursery.start_soon(handler, sock)

@@ -39,7 +39,6 @@ class Services:
     listen_ports: dict[str, int] = field(default_factory=dict)  # connection -> direct listener
     # Benchmarks only (IAP_UNSAFE_NO_CLASSIFY=1): every statement passes as a read, unparsed.
     classify_statements: bool = True
-    worker: int = 0  # this process's index among the gateway's workers
     workers: int = 1  # with more than one, cancel keys live in the store
     ready: bool = False
 

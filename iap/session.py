@@ -24,6 +24,7 @@ from iap.services import Services
 from iap.store.base import ApprovalRequest, AuditRecord
 
 ABANDONED = "the client disconnected while the statement was held"
+CANCELLED = "cancelled by the client"
 GRACE = "released by grace: an earlier approval under the same rule covers it"
 
 
@@ -191,9 +192,7 @@ class Session:
                 reason = {
                     "expired": f"no decision within {decision.rule.timeout:g}s",
                     "abandoned": ABANDONED,
-                    "cancelled": f"access revoked: {self.revoked}"
-                    if self.revoked
-                    else "cancelled by the client",
+                    "cancelled": f"access revoked: {self.revoked}" if self.revoked else CANCELLED,
                 }[ended_by]
                 with trio.CancelScope(shield=True):
                     final = approvals.finish(request.id, ended_by, reason)

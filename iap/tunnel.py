@@ -51,7 +51,6 @@ async def read_line(stream: trio.abc.ReceiveStream, limit: int) -> tuple[bytes, 
 
 async def handle_tunnel(services: Services, context: ssl.SSLContext, sock: socket.socket) -> None:
     """One agent connection: TLS handshake, hello, then the engine (never raises)."""
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
     try:
         host, port = sock.getpeername()[:2]
         peer = f"{host}:{port}"

@@ -20,7 +20,7 @@ from iap.config import ConnectionConfig, split_address
 from iap.identity import LISTENER_AUDIENCE, AuthError, Claims
 from iap.netio import FastStream, connect_tcp, connect_unix
 from iap.services import Services
-from iap.session import Session
+from iap.session import CANCELLED, Session
 from iap.store.base import CancelKey
 from protocols.errors import ProtocolError
 from protocols.postgres import messages as pgm
@@ -232,7 +232,7 @@ async def _cancel_in_other_worker(services: Services, process_id: int, secret_ke
         r for r in services.store.list_requests(status="pending") if r.session_id == key.session_id
     ]
     for request in held:
-        services.approvals.finish(request.id, "cancelled", "cancelled by the client")
+        services.approvals.finish(request.id, "cancelled", CANCELLED)
         log.info("cancel ended a hold in another worker session=%s", key.session_id)
     connection = services.config.connection(key.connection)
     if not held and connection is not None and key.backend_pid is not None:

@@ -32,6 +32,7 @@ from iap.classify import Classification, LexState, Risk, classify
 from iap.config import ConnectionConfig
 from iap.engines.pg_startup import (
     LOGIN_TIMEOUT,
+    RECV_SIZE,
     STARTUP_TIMEOUT,
     StartupRefused,
     cancel_backend,
@@ -61,7 +62,6 @@ from protocols.postgres.framing import (
 
 log = logging.getLogger("iap.postgres")
 
-RECV_SIZE = 65536
 MAX_BATCH_BYTES = 64 * 1024 * 1024
 READ_AHEAD_LIMIT = 4 * 1024 * 1024  # bytes read from the client while a statement is held
 
@@ -300,37 +300,38 @@ class PostgresSession:
             await self._handle(msg)
 
     async def _handle(self, msg: object) -> None:
+        frame = self.client_conn.last_frame  # the message as the client sent it
         if isinstance(msg, pgm.Query):
-            await self._simple_query(msg)
+            await self._simple_query(msg, frame)
         elif isinstance(msg, pgm.Parse):
             cls = self._classify(msg.query)
             self.batch.parsed[msg.name] = PreparedStatement(msg.query, cls.risk, cls.reasons)
-            self._add_to_batch(self.client_conn.last_frame)
+            self._add_to_batch(frame)
         elif isinstance(msg, pgm.Bind):
             self.batch.bound.append((self._lookup(msg.statement), msg))
-            self._add_to_batch(self.client_conn.last_frame)
+            self._add_to_batch(frame)
         elif isinstance(msg, pgm.Close):
             if msg.kind == "S":
                 self.batch.parsed[msg.name] = None
-            self._add_to_batch(self.client_conn.last_frame)
+            self._add_to_batch(frame)
         elif isinstance(msg, pgm.FunctionCall):
             self.batch.calls += 1
-            self._add_to_batch(self.client_conn.last_frame)
+            self._add_to_batch(frame)
             await self._end_batch(sync=True)  # a FunctionCall is answered with ReadyForQuery
         elif isinstance(msg, pgm.Sync):
-            self._add_to_batch(self.client_conn.last_frame)
+            self._add_to_batch(frame)
             await self._end_batch(sync=True)
         elif isinstance(msg, pgm.Flush):
-            self._add_to_batch(self.client_conn.last_frame)
+            self._add_to_batch(frame)
             await self._end_batch(sync=False)
         elif isinstance(msg, pgm.CopyData | pgm.CopyDone | pgm.CopyFail):
             # COPY data flows after its statement was allowed; outside COPY the server ignores it.
             if self.batch.frames:
-                self._add_to_batch(self.client_conn.last_frame)
+                self._add_to_batch(frame)
             else:
-                await self.to_backend(self.client_conn.last_frame)
+                await self.to_backend(frame)
         elif isinstance(msg, pgm.Describe | pgm.Execute):
-            self._add_to_batch(self.client_conn.last_frame)
+            self._add_to_batch(frame)
         else:
             raise ProtocolError(f"unexpected message from client: {type(msg).__name__}")
 
@@ -372,11 +373,10 @@ class PostgresSession:
                 return max(matching, key=lambda d: d.risk.rank)
         return max(decisions, key=lambda d: d.risk.rank) if decisions else None
 
-    async def _simple_query(self, msg: pgm.Query) -> None:
+    async def _simple_query(self, msg: pgm.Query, frame: bytes) -> None:
         cls = self._classify(msg.sql)
         decision = self._decide_many([cls.risk])
         assert decision is not None
-        frame = self.client_conn.last_frame
         verdict = await self._apply(
             decision, msg.sql, cls.reasons, [frame], params=None, ready_expected=True
         )
