@@ -66,6 +66,7 @@ class Session:
     # the engine runs the relay in this scope; revoking the user's access cancels it
     scope: trio.CancelScope = field(default_factory=trio.CancelScope)
     revoked: str | None = None
+    engine: object | None = None  # the protocol engine serving it (a KILL finds it here)
 
     def __post_init__(self) -> None:
         self.services.sessions[self.id] = self

@@ -17,7 +17,7 @@ import ssl
 
 import trio
 
-from iap.engines import postgres
+from iap.engines import mysql, postgres
 from iap.identity import AuthError
 from iap.netio import FastStream, connection_errors_logged
 from iap.services import Services
@@ -100,8 +100,9 @@ async def _serve_tunnel(services: Services, stream: FastStream, peer: str) -> No
     session_id = secrets.token_hex(8)
     await stream.send_all(json.dumps({"ok": True, "session": session_id}).encode() + b"\n")
     log.info("tunnel open peer=%s user=%s connection=%s", peer, claims.sub, name)
-    if connection.kind == "postgres":
-        await postgres.serve(
+    if connection.kind in ("postgres", "mysql"):
+        engine = postgres if connection.kind == "postgres" else mysql
+        await engine.serve(
             services,
             stream,
             rest,

@@ -1,0 +1,615 @@
+"""The MySQL/MariaDB engine: one client session from the handshake to COM_QUIT.
+
+Client -> backend: every command is read whole. COM_QUERY is classified and decided at
+once; COM_STMT_PREPARE is classified and forwarded (preparing runs nothing), and the
+backend's statement id is mapped to that class; COM_STMT_EXECUTE is decided by its
+statement's class. A refused command is answered with an ERR packet of the gateway's (after
+the answers to commands already forwarded, so the client reads them in order); MySQL errors
+do not abort a transaction, so the session goes on exactly as after a server error. A held
+command waits while the client waits: MySQL has no notices, so `iap connect` shows the hold.
+
+`KILL [QUERY|CONNECTION] id` of one of the user's own sessions (the ids the gateway gave out)
+ends that session's hold with ER 1317, or kills its backend query or connection; any other
+KILL is a statement like the rest.
+
+Backend -> client: packets are forwarded in bulk; only their first bytes are read, to follow
+where each command's answer ends (rows, affected rows, errors, prepared statement ids).
+
+The session's lexing state (sql_mode and character set) is read from the backend at login,
+and again, with a query of the gateway's own whose answer the client never sees, after any
+statement that may have changed it; until the answer arrives the classifier reads the text
+the stricter way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+
+import trio
+
+from iap.classify import Classification, LexState, Risk, classify
+from iap.config import ConnectionConfig
+from iap.engines.mysql_startup import (
+    ER_DBACCESS_DENIED,
+    ER_QUERY_INTERRUPTED,
+    ER_TABLEACCESS_DENIED,
+    ER_UNKNOWN_COM,
+    KILL_SECRET,
+    LOGIN_TIMEOUT,
+    RECV_SIZE,
+    STARTUP_TIMEOUT,
+    StartupRefused,
+    check_client,
+    error_packet,
+    forget_connection_id,
+    greet_client,
+    login_backend,
+    new_connection_id,
+    next_packet,
+    open_backend,
+    row_values,
+    send_error,
+    session_variables,
+)
+from iap.policy import Action, Decision
+from iap.services import Services
+from iap.session import Session
+from iap.store.base import ApprovalRequest
+from protocols.errors import ProtocolError, RemoteProtocolError
+from protocols.mysql.messages import Capability, Command, HandshakeV10, OkPacket
+from protocols.mysql.packets import Packet, PacketReader, encode_packet, scan_packets
+from protocols.mysql.responses import EXPECT, Expect, Outcome, ResponseTracker
+
+log = logging.getLogger("iap.mysql")
+
+READ_AHEAD_LIMIT = 4 * 1024 * 1024
+LAST_PREPARED = 0xFFFFFFFF  # MariaDB: COM_STMT_EXECUTE of the statement prepared last
+LEX_VARIABLES = ("sql_mode", "character_set_client")
+_KILL = re.compile(
+    r"\s*KILL\s+(?:(?:HARD|SOFT)\s+)?(QUERY|CONNECTION)?\s*(\d+)\s*;?\s*", re.IGNORECASE
+)
+_UNCLASSIFIED = Classification(Risk.READ, (), ("not classified (IAP_UNSAFE_NO_CLASSIFY)",))
+_SIMPLE_COMMANDS = {
+    Command.PING,
+    Command.STATISTICS,
+    Command.STMT_SEND_LONG_DATA,
+    Command.STMT_RESET,
+    Command.STMT_FETCH,
+    Command.SET_OPTION,
+    Command.FIELD_LIST,
+}
+"""Commands forwarded without a decision: they run no statement of their own (a fetch reads
+rows of an execute that was allowed; a field list is a table's column metadata)."""
+
+
+class ClientGone(Exception):
+    """The client closed its side."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    sql: str
+    risk: Risk
+    reasons: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class _Unit:
+    """One command forwarded to the backend, until its answer ends."""
+
+    sql: str
+    risk: Risk
+    decision: str
+    request_id: str | None = None
+    started: float = field(default_factory=time.monotonic)
+    audited: bool = True
+    prepare: Prepared | None = None  # a COM_STMT_PREPARE: mapped to the id the backend gives
+    swallow: list[bytes] | None = None  # the gateway's own query: answer kept, not forwarded
+
+
+def decode_sql(data: bytes) -> str:
+    """Statement text as the classifier reads it. A byte that is not UTF-8 keeps its place as
+    a Latin-1 character: the connection's character set is ASCII-compatible (unsafe ones are
+    refused), so every quote, backslash and keyword byte reads the same."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+class MySQLSession:
+    def __init__(
+        self,
+        session: Session,
+        client: trio.abc.Stream,
+        backend: trio.abc.Stream,
+        client_reader: PacketReader,
+        backend_reader: PacketReader,
+        *,
+        deprecate_eof: bool,
+        backend_id: int,
+    ) -> None:
+        self.session = session
+        self.client = client
+        self.backend = backend
+        self.client_reader = client_reader
+        self.backend_reader = backend_reader
+        self.backend_id = backend_id
+        self.tracker: ResponseTracker[_Unit] = ResponseTracker(deprecate_eof)
+        self.lex = LexState(client_encoding=None, sql_mode=None)
+        self.statements: dict[int, Prepared] = {}
+        self.last_prepared: Prepared | None = None
+        self.prepared_names: dict[str, Risk] = {}  # SQL PREPARE names
+        self.safe_functions = frozenset(session.services.config.policy.safe_functions)
+        self.read_ahead = bytearray()
+        self.idle = trio.Event()
+        self.idle.set()
+
+    # -- I/O -----------------------------------------------------------------------------------
+
+    async def relay(self) -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._pump_backend, nursery.cancel_scope)
+            await self._process_client()
+            nursery.cancel_scope.cancel()
+
+    async def _receive_client(self) -> bytes | bytearray:
+        if self.read_ahead:
+            ahead, self.read_ahead = self.read_ahead, bytearray()
+            return ahead
+        if self.session.client_gone.is_set():
+            return b""
+        data: bytes | bytearray
+        try:
+            data = await self.client.receive_some(RECV_SIZE)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            data = b""
+        if not data:
+            self.session.client_gone.set()
+        return data
+
+    async def _read_ahead_while_held(self) -> None:
+        try:
+            while len(self.read_ahead) < READ_AHEAD_LIMIT:
+                data = await self.client.receive_some(RECV_SIZE)
+                if not data:
+                    break
+                self.read_ahead += data
+            else:
+                await trio.sleep_forever()
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        self.session.client_gone.set()
+
+    async def _pump_backend(self, cancel: trio.CancelScope) -> None:
+        buf = bytearray()
+        try:
+            while True:
+                data = await self.backend.receive_some(RECV_SIZE)
+                if not data:
+                    log.info("backend closed session=%s", self.session.id)
+                    break
+                buf += data
+                packets = scan_packets(buf)
+                if not packets:
+                    continue
+                consumed = packets[-1][1]
+                out = self._scan_backend(buf, packets)
+                del buf[:consumed]
+                if out:
+                    await self.client.send_all(out)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        except ProtocolError as e:
+            log.warning("backend protocol error session=%s: %s", self.session.id, e)
+        cancel.cancel()
+
+    def _scan_backend(self, buf: bytearray, packets: list[tuple[int, int]]) -> bytes:
+        """Follow the answers; returns the bytes to forward (the gateway's own answers cut)."""
+        out: list[bytes] = []
+        start = 0
+        view = memoryview(buf)
+        try:
+            for payload_start, end in packets:
+                unit = self.tracker.current
+                if unit is not None and unit.swallow is not None:
+                    unit.swallow.append(bytes(view[payload_start:end]))
+                    out.append(bytes(view[start : payload_start - 4]))
+                    start = end
+                for outcome in self.tracker.feed(view[payload_start:end]):
+                    self._finish(outcome)
+            out.append(bytes(view[start : packets[-1][1]]))
+        finally:
+            view.release()
+        if not self.tracker.pending:
+            self.idle.set()
+        return b"".join(out)
+
+    def _finish(self, outcome: Outcome[_Unit]) -> None:
+        unit = outcome.tag
+        if unit.swallow is not None:
+            self._learn_lex_state(unit.swallow, outcome)
+            return
+        if unit.prepare is not None and outcome.prepared is not None:
+            self.statements[outcome.prepared.statement_id] = unit.prepare
+        if not unit.audited:
+            return
+        error = outcome.error
+        self.session.audit(
+            unit.risk,
+            unit.decision,
+            unit.sql,
+            request_id=unit.request_id,
+            outcome="error" if error else "ok",
+            rows=(outcome.rows or outcome.affected) if outcome.results else None,
+            error=f"{error.code} ({error.sqlstate}): {error.message}" if error else None,
+            duration_ms=round((time.monotonic() - unit.started) * 1000, 3),
+        )
+
+    def _learn_lex_state(self, packets: list[bytes], outcome: Outcome[_Unit]) -> None:
+        if outcome.error is not None:
+            log.warning("could not read the session's sql_mode session=%s", self.session.id)
+            return  # stays unknown: the stricter reading
+        sql_mode, charset = row_values(packets, len(LEX_VARIABLES), self.tracker.deprecate_eof)
+        self.lex = LexState(client_encoding=charset, sql_mode=sql_mode)
+
+    async def to_backend(self, data: bytes, expect: Expect, unit: _Unit) -> None:
+        audit = self.session.services.audit
+        if audit.full:
+            await audit.wait_room()
+        done = self.tracker.expect(expect, unit)
+        if done is not None:
+            self._finish(done)
+        else:
+            self.idle = trio.Event() if self.idle.is_set() else self.idle
+        await self.backend.send_all(data)
+
+    async def wait_idle(self) -> None:
+        """Until the backend has answered everything forwarded so far."""
+        while self.tracker.pending:
+            await self.idle.wait()
+
+    async def reply(self, data: bytes) -> None:
+        """The gateway's own answer: after the answers to everything forwarded before."""
+        await self.wait_idle()
+        await self.client.send_all(data)
+
+    # -- client commands -----------------------------------------------------------------------
+
+    async def _process_client(self) -> None:
+        reader = self.client_reader
+        while True:
+            packet = reader.next_packet()
+            if packet is None:
+                data = await self._receive_client()
+                if not data:
+                    return
+                reader.receive_data(data)
+                continue
+            if not packet.payload:
+                raise RemoteProtocolError("an empty command packet")
+            if packet.payload[0] == Command.QUIT:
+                await self.backend.send_all(packet.raw)
+                return
+            await self._command(packet)
+
+    async def _command(self, packet: Packet) -> None:
+        payload = packet.payload
+        command = payload[0]
+        seq = packet.last_seq + 1
+        if command == Command.QUERY:
+            await self._query(packet, decode_sql(payload[1:]))
+        elif command == Command.STMT_PREPARE:
+            sql = decode_sql(payload[1:])
+            cls = self._classify(sql)
+            prepared = Prepared(sql, cls.risk, cls.reasons)
+            self.last_prepared = prepared
+            unit = _Unit(sql, Risk.READ, "allow", audited=False, prepare=prepared)
+            await self.to_backend(packet.raw, Expect.PREPARE, unit)
+        elif command == Command.STMT_EXECUTE:
+            await self._execute(packet)
+        elif command == Command.STMT_CLOSE:
+            if len(payload) >= 5:
+                self.statements.pop(int.from_bytes(payload[1:5], "little"), None)
+            await self.to_backend(
+                packet.raw, Expect.NOTHING, _Unit("", Risk.READ, "", audited=False)
+            )
+        elif command in _SIMPLE_COMMANDS:
+            unit = _Unit("", Risk.READ, "", audited=False)
+            await self.to_backend(packet.raw, EXPECT.get(command, Expect.ONE), unit)
+        elif command == Command.INIT_DB:
+            await self._init_db(packet, decode_sql(payload[1:]))
+        elif command == Command.RESET_CONNECTION:
+            self.statements.clear()
+            self.prepared_names.clear()
+            self.last_prepared = None
+            unit = _Unit("<COM_RESET_CONNECTION>", Risk.READ, "allow")
+            await self.to_backend(packet.raw, Expect.ONE, unit)
+            await self._reread_lex_state()
+        elif command == Command.PROCESS_KILL and len(payload) >= 5:
+            target = int.from_bytes(payload[1:5], "little")
+            await self._query(packet, f"KILL CONNECTION {target}")
+        else:
+            name = Command(command).name if command in Command._value2member_map_ else hex(command)
+            await self.reply(
+                error_packet(
+                    seq,
+                    ER_UNKNOWN_COM,
+                    "08S01",
+                    f"iap: command COM_{name} is not allowed through iap",
+                )
+            )
+
+    def _classify(self, sql: str) -> Classification:
+        if not self.session.services.classify_statements:
+            return _UNCLASSIFIED
+        return classify(
+            sql,
+            "mysql",
+            state=self.lex,
+            prepared=self.prepared_names,
+            safe_functions=self.safe_functions,
+        )
+
+    async def _query(self, packet: Packet, sql: str) -> None:
+        kill = _KILL.fullmatch(sql)
+        if kill and await self._kill_own(packet, kill.group(1) or "CONNECTION", int(kill.group(2))):
+            return
+        cls = self._classify(sql)
+        decision = self.session.decide(cls.risk)
+        forwarded = await self._apply(decision, sql, cls.reasons, packet, Expect.RESULT)
+        if not forwarded:
+            return
+        if cls.deallocate_all:
+            self.prepared_names.clear()
+        for name in cls.deallocates:
+            self.prepared_names.pop(name, None)
+        self.prepared_names.update(cls.prepares)
+        if cls.risk not in (Risk.READ, Risk.WRITE) or any(
+            s.kind in ("SET", "") for s in cls.statements
+        ):
+            await self._reread_lex_state()
+
+    async def _execute(self, packet: Packet) -> None:
+        payload = packet.payload
+        if len(payload) < 5:
+            raise RemoteProtocolError("COM_STMT_EXECUTE without a statement id")
+        statement_id = int.from_bytes(payload[1:5], "little")
+        if statement_id == LAST_PREPARED:
+            prepared = self.last_prepared
+        else:
+            if statement_id not in self.statements and self.tracker.pending:
+                await self.wait_idle()  # its COM_STMT_PREPARE may still be answering
+            prepared = self.statements.get(statement_id)
+        if prepared is None:
+            prepared = Prepared(
+                f"<prepared statement {statement_id}>",
+                Risk.UNKNOWN,
+                (f"prepared statement {statement_id} is not known to iap",),
+            )
+        decision = self.session.decide(prepared.risk)
+        await self._apply(decision, prepared.sql, prepared.reasons, packet, Expect.RESULT)
+
+    async def _init_db(self, packet: Packet, database: str) -> None:
+        connection = self.session.connection
+        if database != connection.database:
+            await self.reply(
+                error_packet(
+                    packet.last_seq + 1,
+                    ER_DBACCESS_DENIED,
+                    "42000",
+                    f"iap: connection {connection.name} is for database"
+                    f" {connection.database!r}, not {database!r}",
+                )
+            )
+            return
+        unit = _Unit(f"USE `{database}`", Risk.READ, "allow", audited=False)
+        await self.to_backend(packet.raw, Expect.ONE, unit)
+
+    async def _reread_lex_state(self) -> None:
+        self.lex = LexState(client_encoding=None, sql_mode=None)
+        sql = "SELECT " + ", ".join(f"@@SESSION.{n}" for n in LEX_VARIABLES)
+        unit = _Unit(sql, Risk.READ, "", audited=False, swallow=[])
+        await self.to_backend(
+            encode_packet(0, bytes((Command.QUERY,)) + sql.encode()), Expect.RESULT, unit
+        )
+
+    # -- decisions -----------------------------------------------------------------------------
+
+    async def _apply(
+        self,
+        decision: Decision,
+        sql: str,
+        reasons: tuple[str, ...],
+        packet: Packet,
+        expect: Expect,
+    ) -> bool:
+        """Forward, hold or refuse one command. True if it was forwarded."""
+        session = self.session
+        seq = packet.last_seq + 1
+        if decision.action is Action.ALLOW:
+            label = session.label(decision)
+            session.count(decision.risk, label)
+            await self.to_backend(packet.raw, expect, _Unit(sql, decision.risk, label))
+            return True
+        if decision.action is Action.DENY:
+            session.count(decision.risk, "deny")
+            session.audit(decision.risk, "deny", sql, outcome="blocked", error=decision.reason)
+            await self._refuse(
+                seq, ER_TABLEACCESS_DENIED, "42000", f"iap: {decision.reason}", reasons
+            )
+            return False
+        await self.wait_idle()  # hold only once the answers before it are out
+        async with trio.open_nursery() as watch:
+            watch.start_soon(self._read_ahead_while_held)
+            result = await session.hold(
+                decision,
+                sql=sql,
+                reasons=reasons,
+                statement_hash=hashlib.sha256(packet.raw).hexdigest(),
+                params=_params_preview(packet.payload),
+                notify=self._notify_hold,
+            )
+            watch.cancel_scope.cancel()
+        if result.approved:
+            unit = _Unit(sql, decision.risk, "approved", request_id=result.request.id)
+            await self.to_backend(packet.raw, expect, unit)
+            return True
+        if result.status == "abandoned":
+            raise ClientGone()
+        if result.status == "cancelled":
+            await self._refuse(
+                seq, ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted", ()
+            )
+        else:
+            await self._refuse(seq, ER_TABLEACCESS_DENIED, "42000", result.message, reasons)
+        return False
+
+    async def _notify_hold(self, request: ApprovalRequest) -> None:
+        log.info(
+            "statement held session=%s request=%s risk=%s",
+            self.session.id,
+            request.id,
+            request.risk,
+        )
+
+    async def _refuse(
+        self, seq: int, code: int, sqlstate: str, message: str, reasons: tuple[str, ...]
+    ) -> None:
+        text = message + (f" ({'; '.join(reasons)})" if reasons else "")
+        await self.reply(error_packet(seq, code, sqlstate, text))
+
+    # -- KILL of the user's own sessions ---------------------------------------------------------
+
+    async def _kill_own(self, packet: Packet, what: str, connection_id: int) -> bool:
+        """KILL of a connection id the gateway gave this user: True when handled here."""
+        services = self.session.services
+        session_id = services.cancel_keys.get((connection_id, KILL_SECRET))
+        target = services.sessions.get(session_id) if session_id else None
+        if target is None or target.user != self.session.user:
+            return False
+        engine = target.engine
+        if not isinstance(engine, MySQLSession):
+            return False
+        seq = packet.last_seq + 1
+        if target.request_cancel():
+            log.info("KILL ended a hold session=%s by session=%s", target.id, self.session.id)
+            if what.upper() == "CONNECTION":
+                target.revoke("killed by its user")
+            await self.reply(encode_packet(seq, OkPacket(0, 0, 2, 0).encode()))
+            return True
+        sql = f"KILL {what.upper()} {engine.backend_id}"
+        self.session.count(Risk.READ, "allow")
+        unit = _Unit(f"KILL {what.upper()} {connection_id} (own session)", Risk.READ, "allow")
+        await self.to_backend(
+            encode_packet(0, bytes((Command.QUERY,)) + sql.encode()), Expect.RESULT, unit
+        )
+        return True
+
+
+def _params_preview(payload: bytes) -> list[object] | None:
+    """What an approver sees of an execute's parameters: their bytes (types vary)."""
+    if payload[:1] != bytes((Command.STMT_EXECUTE,)) or len(payload) <= 10:
+        return None
+    data = payload[10:]
+    return ["\\x" + data[:200].hex() + ("..." if len(data) > 200 else "")]
+
+
+# -- startup ---------------------------------------------------------------------------------
+
+
+async def serve(
+    services: Services,
+    client: trio.abc.Stream,
+    initial: bytes,
+    *,
+    user: str,
+    roles: tuple[str, ...],
+    connection: ConnectionConfig,
+    session_id: str,
+    client_address: str = "",
+) -> None:
+    """Serve one MySQL client that came through the agent's tunnel until it ends."""
+    session = Session(services, user, roles, connection, client_address, id=session_id)
+    client_reader = PacketReader()
+    client_reader.receive_data(initial)
+    connection_id: int | None = None
+    handshake_done = False
+    seq = 0
+    try:
+        try:
+            with trio.fail_after(LOGIN_TIMEOUT):
+                backend = await open_backend(connection)
+        except (OSError, trio.TooSlowError) as e:
+            log.warning("backend unreachable connection=%s: %r", connection.name, e)
+            raise StartupRefused(
+                2003, "HY000", f"iap could not reach the database of connection {connection.name}"
+            ) from e
+        async with backend:
+            backend_reader = PacketReader()
+            with trio.fail_after(STARTUP_TIMEOUT):
+                first = await next_packet(backend, backend_reader, "the database")
+                server = HandshakeV10.decode(first.payload)
+                connection_id = new_connection_id(services, session, server.connection_id)
+                response, seq = await greet_client(client, client_reader, server, connection_id)
+                handshake_done = True
+                check_client(response, connection)
+                attributes = {"_client_name": "iap", "iap_user": user, "iap_session": session.id}
+                ok = await login_backend(
+                    backend, backend_reader, server, connection, response, attributes
+                )
+                deprecate_eof = bool(
+                    response.capabilities & server.capabilities & Capability.DEPRECATE_EOF
+                )
+                sql_mode, charset = await session_variables(
+                    backend, backend_reader, deprecate_eof, LEX_VARIABLES
+                )
+            my = MySQLSession(
+                session,
+                client,
+                backend,
+                client_reader,
+                backend_reader,
+                deprecate_eof=deprecate_eof,
+                backend_id=server.connection_id,
+            )
+            my.lex = LexState(client_encoding=charset, sql_mode=sql_mode)
+            session.engine = my
+            await client.send_all(encode_packet(seq, OkPacket(0, 0, ok.status, 0).encode()))
+            log.info(
+                "session start session=%s user=%s connection=%s kind=mysql",
+                session.id,
+                user,
+                connection.name,
+            )
+            try:
+                with session.scope:
+                    await my.relay()
+            except* (ClientGone, trio.BrokenResourceError, trio.ClosedResourceError):
+                pass
+            except* ProtocolError as group:
+                error = group.exceptions[0]
+                log.warning("protocol error session=%s: %s", session.id, error)
+                await send_error(client, 0, 2027, "HY000", f"iap: protocol violation: {error}")
+            if session.revoked is not None:
+                log.info("session ended session=%s: %s", session.id, session.revoked)
+                await send_error(client, 0, 1927, "70100", f"iap: session ended: {session.revoked}")
+    except StartupRefused as e:
+        log.info("session refused user=%s connection=%s: %s", user, connection.name, e)
+        await send_error(client, seq if handshake_done else 0, e.code, e.sqlstate, f"{e}")
+    except trio.TooSlowError:
+        log.info("login timeout session=%s connection=%s", session.id, connection.name)
+    except ProtocolError as e:
+        log.warning("handshake protocol error session=%s: %s", session.id, e)
+        await send_error(client, seq, 1043, "08S01", f"iap: bad handshake: {e}")
+    except (trio.BrokenResourceError, trio.ClosedResourceError):
+        pass
+    finally:
+        if connection_id is not None:
+            forget_connection_id(services, connection_id)
+        session.close()
+        log.info("session end session=%s", session.id)

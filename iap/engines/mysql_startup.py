@@ -1,0 +1,294 @@
+"""Around a MySQL/MariaDB session: the handshake with the client, the backend login with the
+connection's injected credentials, the session's initial lexing state, and connection ids.
+
+The gateway plays the server to the client: it opens the backend first, so the handshake it
+sends the client carries the backend's version, character set and capabilities (less what
+iap does not relay: compression, LOCAL INFILE, TLS inside the tunnel, query attributes,
+MariaDB's extensions), and its own scramble and connection id. The client's password is
+ignored (its identity is the tunnel's token). The login to the backend then asks for exactly
+the capabilities the client chose, so the backend's answers can be forwarded untouched.
+
+`iap.engines.mysql` runs the session itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+
+import trio
+
+from iap.config import ConnectionConfig, split_address
+from iap.netio import FastStream, connect_tcp, connect_unix
+from iap.services import Services
+from iap.session import Session
+from iap.store.base import CancelKey
+from protocols.errors import RemoteProtocolError
+from protocols.mysql.auth import AuthenticationFailed, ClientAuthenticator
+from protocols.mysql.messages import (
+    AUTH_MORE_DATA,
+    AUTH_SWITCH,
+    ERR_HEADER,
+    OK_HEADER,
+    AuthSwitchRequest,
+    Capability,
+    Command,
+    ErrPacket,
+    HandshakeResponse,
+    HandshakeV10,
+    OkPacket,
+    is_eof,
+)
+from protocols.mysql.packets import Packet, PacketReader, encode_packet, read_lenenc_str
+
+log = logging.getLogger("iap.mysql")
+
+RECV_SIZE = 65536
+STARTUP_TIMEOUT = 30.0
+LOGIN_TIMEOUT = 30.0
+KILL_SECRET = -1  # the store's cancel keys of MySQL connection ids have this secret
+
+# What iap relays. Everything else is left out of the handshake the client sees, so the
+# client never asks for it: COMPRESS and ZSTD (frames iap would have to unpack), LOCAL_FILES
+# (the server could ask the client for any file), SSL (the tunnel is already TLS),
+# QUERY_ATTRIBUTES and OPTIONAL_RESULTSET_METADATA (change the command and result formats).
+RELAYED = (
+    Capability.LONG_PASSWORD
+    | Capability.FOUND_ROWS
+    | Capability.LONG_FLAG
+    | Capability.CONNECT_WITH_DB
+    | Capability.NO_SCHEMA
+    | Capability.ODBC
+    | Capability.IGNORE_SPACE
+    | Capability.PROTOCOL_41
+    | Capability.INTERACTIVE
+    | Capability.IGNORE_SIGPIPE
+    | Capability.TRANSACTIONS
+    | Capability.RESERVED
+    | Capability.SECURE_CONNECTION
+    | Capability.MULTI_STATEMENTS
+    | Capability.MULTI_RESULTS
+    | Capability.PS_MULTI_RESULTS
+    | Capability.PLUGIN_AUTH
+    | Capability.CONNECT_ATTRS
+    | Capability.PLUGIN_AUTH_LENENC_CLIENT_DATA
+    | Capability.CAN_HANDLE_EXPIRED_PASSWORDS
+    | Capability.SESSION_TRACK
+    | Capability.DEPRECATE_EOF
+)
+REQUIRED = Capability.PROTOCOL_41 | Capability.SECURE_CONNECTION | Capability.PLUGIN_AUTH
+
+# Connection character sets (collation ids of the handshake) whose multibyte characters can
+# end in a quote or backslash byte: big5, sjis, gbk, cp932 (from MariaDB's
+# information_schema.collations; gb18030 has no id below 256).
+UNSAFE_CHARSET_IDS = frozenset({1, 84, 13, 88, 28, 87, 95, 96})
+
+# MySQL error codes the gateway sends.
+ER_DBACCESS_DENIED = 1044  # 42000
+ER_ACCESS_DENIED = 1045  # 28000
+ER_TABLEACCESS_DENIED = 1142  # 42000: the policy refused a statement
+ER_UNKNOWN_COM = 1047  # 08S01
+ER_QUERY_INTERRUPTED = 1317  # 70100
+ER_NOT_SUPPORTED = 1235  # 42000
+ER_HANDSHAKE = 1043  # 08S01
+ER_CONNECTION_ERROR = 2013  # HY000: lost connection to the server
+
+
+class StartupRefused(Exception):
+    """The client's connection cannot be served; sent to it as an ERR packet."""
+
+    def __init__(self, code: int, sqlstate: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.sqlstate = sqlstate
+
+
+def error_packet(seq: int, code: int, sqlstate: str, message: str) -> bytes:
+    return encode_packet(seq, ErrPacket(code, sqlstate, message).encode())
+
+
+async def send_error(
+    client: trio.abc.Stream, seq: int, code: int, sqlstate: str, message: str
+) -> None:
+    with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+        await client.send_all(error_packet(seq, code, sqlstate, message))
+
+
+async def next_packet(stream: trio.abc.Stream, reader: PacketReader, who: str) -> Packet:
+    """The next packet during the handshake; the peer leaving is a StartupRefused."""
+    while True:
+        packet = reader.next_packet()
+        if packet is not None:
+            return packet
+        data = await stream.receive_some(RECV_SIZE)
+        if not data:
+            raise StartupRefused(ER_HANDSHAKE, "08S01", f"{who} closed the connection")
+        reader.receive_data(data)
+
+
+async def open_backend(connection: ConnectionConfig) -> FastStream:
+    if connection.is_unix_socket:
+        return await connect_unix(connection.address)
+    host, port = split_address(connection.address)
+    return await connect_tcp(host, port)
+
+
+async def greet_client(
+    client: trio.abc.Stream, reader: PacketReader, server: HandshakeV10, connection_id: int
+) -> tuple[HandshakeResponse, int]:
+    """Send the client our handshake (the backend's facts, our scramble and id) and read its
+    response; returns it and the sequence id to answer with."""
+    ours = HandshakeV10(
+        server_version=server.server_version,
+        connection_id=connection_id,
+        auth_data=secrets.token_bytes(20).replace(b"\0", b"\1"),
+        capabilities=(server.capabilities & RELAYED) | REQUIRED,
+        charset=server.charset,
+        status=server.status,
+        auth_plugin="mysql_native_password",
+    )
+    await client.send_all(encode_packet(0, ours.encode()))
+    packet = await next_packet(client, reader, "the client")
+    response = HandshakeResponse.decode(packet.payload)
+    if response.ssl_request:
+        raise StartupRefused(
+            ER_HANDSHAKE, "08S01", "iap's tunnel is already encrypted: connect without TLS"
+        )
+    seq = packet.last_seq + 1
+    if response.auth_plugin not in (None, "", "mysql_native_password"):
+        # Ask for the plugin we named; what the client answers is not checked either.
+        switch = AuthSwitchRequest("mysql_native_password", ours.auth_data)
+        await client.send_all(encode_packet(seq, switch.encode()))
+        seq = (await next_packet(client, reader, "the client")).last_seq + 1
+    return response, seq
+
+
+def check_client(response: HandshakeResponse, connection: ConnectionConfig) -> None:
+    if response.database and response.database != connection.database:
+        raise StartupRefused(
+            ER_DBACCESS_DENIED,
+            "42000",
+            f"iap: connection {connection.name} is for database {connection.database!r},"
+            f" not {response.database!r}",
+        )
+    if response.charset in UNSAFE_CHARSET_IDS:
+        raise StartupRefused(
+            ER_NOT_SUPPORTED,
+            "42000",
+            "iap: the connection character set can hide quotes inside multibyte characters"
+            " (big5, sjis, gbk, cp932); use utf8mb4",
+        )
+
+
+def client_flags(response: HandshakeResponse, server: HandshakeV10) -> int:
+    """What the gateway asks the backend for: exactly what the client chose of what we
+    offered (so the backend's answers have the form the client expects)."""
+    flags = response.capabilities & server.capabilities & RELAYED
+    return flags | REQUIRED | Capability.CONNECT_WITH_DB
+
+
+async def login_backend(
+    backend: trio.abc.Stream,
+    reader: PacketReader,
+    server: HandshakeV10,
+    connection: ConnectionConfig,
+    response: HandshakeResponse,
+    attributes: dict[str, str],
+) -> OkPacket:
+    """Log in with the connection's credentials; returns the backend's OK."""
+    auth = ClientAuthenticator(connection.user, connection.password())
+    plugin, data = auth.first_response(server.auth_plugin, server.auth_data)
+    flags = client_flags(response, server)
+    ours = HandshakeResponse(
+        capabilities=flags,
+        max_packet=response.max_packet or 16 * 1024 * 1024,
+        charset=response.charset,
+        user=connection.user,
+        auth_response=data,
+        database=connection.database,
+        auth_plugin=plugin,
+        attributes=attributes if flags & Capability.CONNECT_ATTRS else {},
+    )
+    await backend.send_all(encode_packet(1, ours.encode()))
+    while True:
+        packet = await next_packet(backend, reader, "the database")
+        payload = packet.payload
+        head = payload[:1]
+        try:
+            if head == bytes((OK_HEADER,)):
+                return OkPacket.decode(payload)
+            if head == bytes((ERR_HEADER,)):
+                err = ErrPacket.decode(payload)
+                raise StartupRefused(
+                    err.code,
+                    err.sqlstate or "28000",
+                    f"the database refused the login: {err.message}",
+                )
+            if head == bytes((AUTH_SWITCH,)):
+                reply: bytes | None = auth.switch(AuthSwitchRequest.decode(payload))
+            elif head == bytes((AUTH_MORE_DATA,)):
+                reply = auth.more_data(payload[1:])
+            else:
+                raise RemoteProtocolError(f"unexpected login packet {payload[:1].hex()}")
+        except AuthenticationFailed as e:
+            raise StartupRefused(
+                ER_ACCESS_DENIED, "28000", f"iap could not log in to the database: {e}"
+            ) from e
+        if reply is not None:
+            await backend.send_all(encode_packet(packet.last_seq + 1, reply))
+
+
+async def session_variables(
+    backend: trio.abc.Stream, reader: PacketReader, deprecate_eof: bool, names: tuple[str, ...]
+) -> list[str | None]:
+    """Read session variables with a query of the gateway's own (before the client's first
+    command, or between commands when the engine swallows the answer)."""
+    sql = "SELECT " + ", ".join(f"@@SESSION.{n}" for n in names)
+    await backend.send_all(encode_packet(0, bytes((Command.QUERY,)) + sql.encode()))
+    packets: list[bytes] = []
+    while True:
+        payload = (await next_packet(backend, reader, "the database")).payload
+        packets.append(payload)
+        if payload[:1] == bytes((ERR_HEADER,)):
+            raise RemoteProtocolError(f"the database failed {sql}: {ErrPacket.decode(payload)}")
+        if len(packets) > 1 + len(names) + (0 if deprecate_eof else 1) and is_eof(
+            payload, deprecate_eof
+        ):
+            return row_values(packets, len(names), deprecate_eof)
+
+
+def row_values(packets: list[bytes], columns: int, deprecate_eof: bool) -> list[str | None]:
+    """The first row of a text result set given as its packets."""
+    row = packets[1 + columns + (0 if deprecate_eof else 1)]
+    values: list[str | None] = []
+    pos = 0
+    for _ in range(columns):
+        value, pos = read_lenenc_str(row, pos)
+        values.append(None if value is None else value.decode("utf-8", "replace"))
+    return values
+
+
+# -- connection ids and KILL -----------------------------------------------------------------
+
+
+def new_connection_id(services: Services, session: Session, backend_id: int) -> int:
+    """The id the client sees (and may KILL); shared through the store with several workers."""
+    while True:
+        key = (secrets.randbelow(2**31 - 2) + 1, KILL_SECRET)
+        if key in services.cancel_keys:
+            continue
+        if services.workers > 1:
+            shared = CancelKey(
+                *key, session.id, session.connection.name, backend_id, KILL_SECRET, services.clock()
+            )
+            if not services.store.put_cancel_key(shared):
+                continue
+        services.cancel_keys[key] = session.id
+        return key[0]
+
+
+def forget_connection_id(services: Services, connection_id: int) -> None:
+    services.cancel_keys.pop((connection_id, KILL_SECRET), None)
+    if services.workers > 1:
+        services.store.delete_cancel_key(connection_id, KILL_SECRET)
