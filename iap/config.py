@@ -94,6 +94,11 @@ class ConnectionConfig(_Model):
             raise ValueError(
                 f"connection {self.name}: give password_env or password_file, not both"
             )
+        if self.listen is not None and self.kind != "postgres":
+            raise ValueError(
+                f"connection {self.name}: `listen` (a direct listener) is for postgres"
+                f" connections only; {self.kind} clients connect through `iap connect`"
+            )
         return self
 
     def password(self) -> str | None:

@@ -36,14 +36,7 @@ async def start_listeners(
     services.tunnel_port = tunnel_port
     for connection in services.config.connections:
         if connection.listen is None:
-            continue
-        if connection.kind != "postgres":
-            log.warning(
-                "direct listener of connection %s not opened: %s is not served yet",
-                connection.name,
-                connection.kind,
-            )
-            continue
+            continue  # (config validation allows `listen` on postgres connections only)
         listen_host, listen_port = split_address(connection.listen)
         handler = partial(_handle_direct, services, context, connection)
         bound: int = await nursery.start(

@@ -8,6 +8,7 @@ forwarded like PostgreSQL's.
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import mysql.connector
+import pexpect
 import pymysql
 import pytest
 import trio
@@ -434,3 +436,41 @@ async def test_the_session_lexing_state_follows_set_statements(
         assert await in_thread(run, conn, 'SELECT "name" FROM items WHERE id = 1') == [("item 1",)]
     finally:
         conn.close()
+
+
+async def test_interactive_mariadb_cli_ctrl_c_ends_a_hold_and_the_session_goes_on(
+    my_gateway: Gateway, my_port: ConnectedPort, backend: Backend
+) -> None:
+    """The mariadb CLI as a person runs it: table-name completion (COM_FIELD_LIST) at start,
+    and Ctrl-C, which sends KILL QUERY with the connection id over a second connection."""
+    cli = shutil.which("mariadb") or shutil.which("mysql")
+    if cli is None:
+        pytest.fail("the mariadb client is not installed (Debian package mariadb-client)")
+
+    def session() -> str:
+        mariadb = pexpect.spawn(
+            cli,
+            ["-h", "127.0.0.1", "-P", str(my_port.port), "-u", "anyone", backend.database],
+            encoding="utf-8",
+            timeout=20,
+            env={**os.environ, "TERM": "dumb", "PAGER": "cat"},
+        )
+        prompt = rf"MariaDB \[{backend.database}\]> "
+        mariadb.expect(prompt)
+        mariadb.sendline("SELECT count(*) AS n FROM items;")
+        mariadb.expect(r"\| +3 \|")
+        mariadb.expect(prompt)
+        mariadb.sendline("DROP TABLE victim;")
+        request = trio.from_thread.run(held_request, my_gateway)
+        mariadb.sendintr()
+        mariadb.expect(r"ERROR 1317 \(70100\): Query execution was interrupted")
+        mariadb.expect(prompt)
+        mariadb.sendline("SELECT 'after' AS x;")
+        mariadb.expect(r"\| after \|")
+        mariadb.sendline("quit")
+        mariadb.expect(pexpect.EOF)
+        return str(request.id)
+
+    request_id = await trio.to_thread.run_sync(session)
+    assert my_gateway.services.store.get_request(request_id).status == "cancelled"
+    assert "victim" in tables(backend)

@@ -100,3 +100,19 @@ def test_missing_file_and_missing_secret(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.delenv("IAP_TEST_UNSET_SECRET", raising=False)
     with pytest.raises(ConfigError, match="IAP_TEST_UNSET_SECRET is not set"):
         config.connections[0].password()
+
+
+def test_a_direct_listener_on_a_mysql_connection_is_refused_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    text = """
+[[connections]]
+name = "my"
+kind = "mysql"
+address = "127.0.0.1:3306"
+database = "app"
+user = "app"
+listen = "127.0.0.1:6033"
+"""
+    with pytest.raises(ConfigError, match="for postgres connections only; mysql clients connect"):
+        load_config(write(tmp_path, text))
