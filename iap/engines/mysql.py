@@ -57,7 +57,7 @@ from iap.engines.mysql_startup import (
 )
 from iap.policy import Action, Decision
 from iap.services import Services
-from iap.session import Session
+from iap.session import CANCELLED, Session
 from iap.store.base import ApprovalRequest
 from protocols.errors import ProtocolError, RemoteProtocolError
 from protocols.mysql.messages import Capability, Command, HandshakeV10, OkPacket
@@ -488,27 +488,62 @@ class MySQLSession:
     async def _kill_own(self, packet: Packet, what: str, connection_id: int) -> bool:
         """KILL of a connection id the gateway gave this user: True when handled here."""
         services = self.session.services
+        what = what.upper()
+        ok = encode_packet(packet.last_seq + 1, OkPacket(0, 0, 2, 0).encode())
         session_id = services.cancel_keys.get((connection_id, KILL_SECRET))
         target = services.sessions.get(session_id) if session_id else None
-        if target is None or target.user != self.session.user:
-            return False
-        engine = target.engine
-        if not isinstance(engine, MySQLSession):
-            return False
-        seq = packet.last_seq + 1
-        if target.request_cancel():
-            log.info("KILL ended a hold session=%s by session=%s", target.id, self.session.id)
-            if what.upper() == "CONNECTION":
-                target.revoke("killed by its user")
-            await self.reply(encode_packet(seq, OkPacket(0, 0, 2, 0).encode()))
-            return True
-        sql = f"KILL {what.upper()} {engine.backend_id}"
+        if target is None:
+            if services.workers == 1:
+                return False
+            backend_id = self._kill_in_other_worker(connection_id)
+            if backend_id is None:
+                return False
+            if backend_id < 0:  # a hold was cancelled
+                await self.reply(ok)
+                return True
+        else:
+            engine = target.engine
+            if target.user != self.session.user or not isinstance(engine, MySQLSession):
+                return False
+            if target.request_cancel():
+                log.info("KILL ended a hold session=%s by session=%s", target.id, self.session.id)
+                if what == "CONNECTION":
+                    target.revoke("killed by its user")
+                await self.reply(ok)
+                return True
+            backend_id = engine.backend_id
+        await self._kill_backend(what, connection_id, backend_id)
+        return True
+
+    def _kill_in_other_worker(self, connection_id: int) -> int | None:
+        """A KILL of an id another worker gave out (found in the store): ends the user's
+        hold there (-1), or returns the backend thread id to kill when the session is on the
+        same connection; None when the id is not one of the gateway's."""
+        services = self.session.services
+        key = services.store.get_cancel_key(connection_id, KILL_SECRET)
+        if key is None:
+            return None
+        held = [
+            r
+            for r in services.store.list_requests(status="pending")
+            if r.session_id == key.session_id and r.user == self.session.user
+        ]
+        for request in held:
+            services.approvals.finish(request.id, "cancelled", CANCELLED)
+            log.info("KILL ended a hold in another worker session=%s", key.session_id)
+        if held:
+            return -1
+        if key.connection != self.session.connection.name or key.backend_pid is None:
+            return None
+        return key.backend_pid
+
+    async def _kill_backend(self, what: str, connection_id: int, backend_id: int) -> None:
+        sql = f"KILL {what} {backend_id}"
         self.session.count(Risk.READ, "allow")
-        unit = _Unit(f"KILL {what.upper()} {connection_id} (own session)", Risk.READ, "allow")
+        unit = _Unit(f"KILL {what} {connection_id} (own session)", Risk.READ, "allow")
         await self.to_backend(
             encode_packet(0, bytes((Command.QUERY,)) + sql.encode()), Expect.RESULT, unit
         )
-        return True
 
 
 def _params_preview(payload: bytes) -> list[object] | None:

@@ -8,22 +8,42 @@ forwarded like PostgreSQL's.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import mysql.connector
 import pexpect
 import pymysql
+import pyotp
 import pytest
 import trio
 
 from tests.conftest import MariaDBServer
-from tests.helpers import Agent, ConnectedPort, Gateway, audit_records, running_gateway
+from tests.e2e.test_operator import (
+    add_user,
+    api_url,
+    ca_file,
+    free_port,
+    gateway_process,
+    iap,
+    write_gateway_config,
+)
+from tests.helpers import (
+    IAP,
+    Agent,
+    ConnectedPort,
+    Gateway,
+    PgServer,
+    audit_records,
+    running_gateway,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -474,3 +494,89 @@ async def test_interactive_mariadb_cli_ctrl_c_ends_a_hold_and_the_session_goes_o
     request_id = await trio.to_thread.run_sync(session)
     assert my_gateway.services.store.get_request(request_id).status == "cancelled"
     assert "victim" in tables(backend)
+
+
+HELD_SESSIONS = 8  # all on the killer's worker by chance: 2 ** -8
+
+
+async def test_with_two_workers_kill_query_reaches_a_hold_in_either_worker(
+    tmp_path: Path, pg_server: PgServer, database: str, backend: Backend
+) -> None:
+    """`--workers 2`: held sessions land on both workers; one connection KILLs each by the id
+    it was given, and the kernel put that connection on one worker only."""
+    for i in range(HELD_SESSIONS):
+        backend.admin(f"CREATE TABLE victim_{i} (id INT)", backend.database)
+    (tmp_path / "my-password").write_text(backend.password)
+    mysql_connection = f"""
+[[connections]]
+name = "my-main"
+kind = "mysql"
+address = "{backend.server.host}:{backend.server.port}"
+database = "{backend.database}"
+user = "{backend.user}"
+password_file = "my-password"
+"""
+    config = write_gateway_config(tmp_path, pg_server, database, mysql_connection)
+    totp = pyotp.TOTP(await add_user(config, "alice", "dev"))
+    home = {"IAP_HOME": str(tmp_path / "home")}
+    local = free_port()
+    async with gateway_process(config, "--workers", "2"), trio.open_nursery() as nursery:
+        login = await iap(
+            "login", "--gateway", api_url(config), "--user", "alice", "--password-stdin",
+            "--code", totp.now(), "--ca", str(ca_file(config)),
+            stdin=b"correct horse battery\n", env=home,
+        )  # fmt: skip
+        assert login.returncode == 0, login.stderr.decode()
+        agent = await nursery.start(
+            partial(
+                trio.run_process,
+                [*IAP, "connect", "my-main", "--port", str(local)],
+                env={**os.environ, **home},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
+        )
+        port = ConnectedPort(local, "", bytearray())
+        with trio.fail_after(20):
+            while True:
+                try:
+                    await in_thread(lambda: connect(port, backend).close())
+                    break
+                except pymysql.MySQLError:
+                    await trio.sleep(0.2)
+        conns = [await in_thread(connect, port, backend) for _ in range(HELD_SESSIONS)]
+        errors: dict[int, int] = {}
+
+        async def hold(i: int) -> None:
+            def drop() -> None:
+                try:
+                    run(conns[i], f"DROP TABLE victim_{i}")
+                except pymysql.MySQLError as e:
+                    errors[i] = e.args[0]
+
+            await in_thread(drop)
+
+        async with trio.open_nursery() as holds:
+            for i in range(HELD_SESSIONS):
+                holds.start_soon(hold, i)
+            with trio.fail_after(30):
+                while len(pending := await _pending(home)) < HELD_SESSIONS:
+                    await trio.sleep(0.2)
+            killer = await in_thread(connect, port, backend)
+            with trio.fail_after(30):  # a KILL the gateway did not recognise would be held
+                for conn in conns:
+                    await in_thread(run, killer, f"KILL QUERY {conn.thread_id()}")
+        after = [await in_thread(run, c, "SELECT 41 + 1") for c in conns]
+        for c in [*conns, killer]:
+            c.close()
+        agent.terminate()
+    assert errors == dict.fromkeys(range(HELD_SESSIONS), 1317)
+    assert after == [[(42,)]] * HELD_SESSIONS
+    assert len(pending) == HELD_SESSIONS
+    assert len(tables(backend)) == 2 + HELD_SESSIONS  # nothing was dropped
+
+
+async def _pending(home: dict[str, str]) -> list[dict[str, Any]]:
+    listing = await iap("requests", "--json", env=home)
+    return [r for r in json.loads(listing.stdout or b"[]") if r["status"] == "pending"]
