@@ -49,7 +49,8 @@ pytestmark = pytest.mark.e2e
 
 
 async def in_thread(fn: Any, *args: Any) -> Any:
-    return await trio.to_thread.run_sync(fn, *args)
+    """A blocking client call; a test's timeout abandons it (the test fails, never hangs)."""
+    return await trio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
 
 
 class Backend:
