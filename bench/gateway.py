@@ -1,7 +1,8 @@
 """The gateway and the agent as users run them: `iap` subprocesses driven from the outside.
 
-Owns: writing a gateway config (one connection `bench-pg` with a direct listener, a rule that
-allows reads and writes), starting `iap gateway run` and waiting for /readyz, adding the bench
+Owns: writing a gateway config (connection `bench-pg` with a direct listener, connection
+`bench-my` to MariaDB reached through `iap connect` only, a rule that allows reads and writes),
+starting `iap gateway run` and waiting for /readyz, adding the bench
 user (TOTP secret from the provisioning URI), `iap login`, `iap token` and `iap connect` in
 the background. Uses only the CLI and HTTP contracts of DESIGN.md, never gateway internals.
 """
@@ -19,9 +20,13 @@ from pathlib import Path
 import httpx
 import pyotp
 
+from bench.prepare import MY_HOST, MY_PORT, MY_USER, SYSBENCH_DB
 from bench.procs import Background, CommandError, free_port, run, tail
 
 CONNECTION = "bench-pg"
+# MariaDB for sysbench: no `listen` (the direct listener is PostgreSQL only) and no password
+# (root on the local MariaDB has none; the gateway logs in to it with this user).
+MY_CONNECTION = "bench-my"
 USER = "bench"  # fetches listener tokens (`iap token`)
 # `iap connect` gets a user and an IAP_HOME of its own, so the agent path's tokens are never
 # refreshed by the harness's `iap token` calls (agents of one home share refreshes through a
@@ -81,6 +86,13 @@ address = "127.0.0.1:{backend_port}"
 database = "bench"
 user = "postgres"
 listen = "127.0.0.1:{listen}"
+
+[[connections]]
+name = "{MY_CONNECTION}"
+kind = "mysql"
+address = "{MY_HOST}:{MY_PORT}"
+database = "{SYSBENCH_DB}"
+user = "{MY_USER}"
 
 [[rules]]
 risks = ["read", "write"]
@@ -171,11 +183,12 @@ class Agent:
             raise CommandError("iap token printed nothing")
         return token
 
-    def connect(self, log: Path) -> tuple[Background, int]:
-        """`iap connect bench-pg --port 0` in the background; (it, the local port it printed)."""
+    def connect(self, log: Path, connection: str = CONNECTION) -> tuple[Background, int]:
+        """`iap connect CONNECTION --port 0` in the background; (it, the local port it
+        printed). Several can run at once from one IAP_HOME (they share token refreshes)."""
         process = Background(
-            "iap connect",
-            [*iap_command(), "connect", CONNECTION, "--port", "0"],
+            f"iap connect {connection}",
+            [*iap_command(), "connect", connection, "--port", "0"],
             log,
             env=self.env(),
             stdout_pipe=True,

@@ -2,7 +2,8 @@
 
 Owns the goal table (which scenario, path and metric each goal is about, in the issue's words)
 and checking a `Result` against it. Where the issue names no path, the goal is about the
-gateway's own cost: the direct listener. Nothing here fails a run: goals are reported.
+gateway's own cost: the direct listener, or for MySQL (which has no direct listener) the
+agent path. Nothing here fails a run: goals are reported.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ GOALS: tuple[Goal, ...] = (
     added_at_most("latency", "listener", "p99_us", 200),
     ratio_at_least("copy", "listener", "out_mb_s", 0.95),
     ratio_at_least("copy", "listener", "in_mb_s", 0.95),
-    ratio_at_least("sysbench", "listener", "tps", 0.55),
+    ratio_at_least("sysbench", "agent", "tps", 0.55),  # MySQL: no direct listener
     rss_below("listener", 200),
     rss_below("agent", 200),
 )

@@ -1,10 +1,10 @@
 """The paths a client can take to the database, and how a client reaches each one.
 
 Owns: the names and order of the paths (direct, pgbouncer, listener, agent, noclassify,
-workers2), the
-`Endpoint` a started path offers (address, user, TLS, which process serves it) and the
-`Conninfo` a measurement uses (with a password fetched right before it: the listener's token
-lives 5 minutes). Never starts a process: bench.rig does.
+workers2), the `Endpoint` a started path offers (address, user, TLS, PostgreSQL or MySQL,
+which process serves it), probing it with a SELECT 1, and the `Conninfo` a measurement uses
+(with a password fetched right before it: the listener's token lives 5 minutes). Never starts
+a process: bench.rig does.
 """
 
 from __future__ import annotations
@@ -93,11 +93,36 @@ class Endpoint:
         return Conninfo(self.host, self.port, self.user, self.dbname, self.sslmode, self.password())
 
 
-def probe(endpoint: Endpoint) -> str | None:
-    """None when a SELECT 1 works through the endpoint, else why not (one line)."""
+def _select_one(info: Conninfo) -> object:
+    with info.connect() as conn:
+        return conn.execute("SELECT 1").fetchone()
+
+
+def _select_one_mysql(info: Conninfo) -> object:
+    import pymysql  # MariaDB is needed by the sysbench scenario only
+
+    conn = pymysql.connect(
+        host=info.host,
+        port=info.port,
+        user=info.user,
+        password=info.password or "",
+        database=info.dbname,
+        connect_timeout=10,
+    )
     try:
-        with endpoint.conninfo().connect() as conn:
-            row = conn.execute("SELECT 1").fetchone()
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+            return cur.fetchone()
+    finally:
+        conn.close()
+
+
+def probe(endpoint: Endpoint) -> str | None:
+    """None when a SELECT 1 works through the endpoint (psycopg, or PyMySQL for a MySQL
+    endpoint), else why not (one line)."""
+    try:
+        info = endpoint.conninfo()
+        row = _select_one_mysql(info) if endpoint.kind == "mysql" else _select_one(info)
         return None if row == (1,) else f"SELECT 1 returned {row!r}"
     except Exception as e:  # any failure makes the path unavailable, with its reason
         text = str(e).strip().splitlines()

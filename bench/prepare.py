@@ -110,14 +110,17 @@ def _wait_for_postgres(timeout: float = 60.0) -> None:
             time.sleep(0.5)
 
 
-def sysbench_args(*extra: str) -> list[str]:
+def sysbench_args(
+    *extra: str, host: str = MY_HOST, port: int = MY_PORT, user: str = MY_USER
+) -> list[str]:
+    """sysbench oltp_read_only against MariaDB at host:port (by default MariaDB itself)."""
     return [
         "sysbench",
         "oltp_read_only",
         "--db-driver=mysql",
-        f"--mysql-host={MY_HOST}",
-        f"--mysql-port={MY_PORT}",
-        f"--mysql-user={MY_USER}",
+        f"--mysql-host={host}",
+        f"--mysql-port={port}",
+        f"--mysql-user={user}",
         "--mysql-password=",
         f"--mysql-db={SYSBENCH_DB}",
         f"--tables={SYSBENCH_TABLES}",

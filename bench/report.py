@@ -113,8 +113,14 @@ def markdown(results: Sequence[Result]) -> str:
         return "_No results yet: run `make bench`._\n"
     dates = sorted({r.date[:10] for r in results})
     rounds = sorted({r.rounds for r in results})
+    first = machine_line(results[0].machine)
     lines = [
-        f"Measured {', '.join(dates)} on {machine_line(results[0].machine)}.",
+        f"Measured {', '.join(dates)} on {first}.",
+        *(
+            f"`{r.scenario}` was measured in another run, on {machine_line(r.machine)}."
+            for r in results
+            if machine_line(r.machine) != first
+        ),
         f"Medians of {'/'.join(map(str, rounds))} interleaved round{'s' if rounds[-1] > 1 else ''}"
         "; ratios are to a direct connection measured side by side in the same run.",
         "",

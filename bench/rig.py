@@ -3,14 +3,17 @@
 Owns: the servers' set-up before any proxy starts (bench.prepare), then the paths that were
 asked for: PgBouncer, the gateway with its direct listener, the agent logged in with
 `iap connect` running, a second gateway with classification off and a third with two
-workers. Each path is probed
-with a SELECT 1; a path that cannot be set up is recorded as unavailable with the reason and
-the others go on. Every process started is stopped on exit (also on Ctrl-C or a failure).
+workers; for the MySQL scenarios (sysbench), a second `iap connect` of the same agent to the
+gateway's MariaDB connection. Each path is probed with a SELECT 1; a path that cannot be set
+up is recorded as unavailable with the reason and the others go on. Every process started is
+stopped on exit (also on Ctrl-C or a failure).
 """
 
 from __future__ import annotations
 
 import contextlib
+import shutil
+from collections.abc import Set
 from pathlib import Path
 from types import TracebackType
 
@@ -30,8 +33,11 @@ class Rig:
         self.versions: dict[str, str] = {}
         self.login_seconds: float | None = None
         self.agent: gateway.Agent | None = None
+        # The MySQL scenarios' paths (only `agent` is started here): endpoint or why not
+        self.mysql: dict[str, Endpoint | str] = {}
         self.session_room = 0  # how many extra sessions PostgreSQL takes (idle scenario)
-        self._explain: dict[str, Background] = {}
+        self._agent_user: gateway.Agent | None = None  # logged in once, for both agent paths
+        self._explain: dict[int, Background] = {}  # `iap connect` processes by pid
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> Rig:
@@ -55,11 +61,18 @@ class Rig:
 
     # -- servers -----------------------------------------------------------------------------
 
-    def prepare_servers(self, *, postgres: bool, idle_sessions: int) -> None:
-        """Database `bench` and, when idle sessions are wanted, room for them in PostgreSQL.
-        Runs before any proxy starts (raising max_connections restarts PostgreSQL)."""
+    def prepare_servers(self, *, postgres: bool, idle_sessions: int, mysql: bool = False) -> None:
+        """Database `bench` and, when idle sessions are wanted, room for them in PostgreSQL;
+        sysbench's schema on MariaDB (the gateway's `bench-my` logs in to it, so before the
+        agent's probe). Runs before any proxy starts (raising max_connections restarts
+        PostgreSQL)."""
         if postgres:
             prepare.ensure_pgbench()
+        if mysql and shutil.which("sysbench"):
+            try:
+                prepare.ensure_sysbench()
+            except Exception as e:  # the sysbench scenario's own prepare reports it again
+                progress(f"sysbench schema not ready: {(str(e).splitlines() or [repr(e)])[0]}")
         self.versions.update(prepare.server_versions())
         if postgres and idle_sessions:
             self.session_room, note = prepare.ensure_max_connections(idle_sessions)
@@ -70,30 +83,47 @@ class Rig:
 
     # -- paths -------------------------------------------------------------------------------
 
-    def start(self, paths: set[str]) -> None:
+    def start(self, paths: Set[str], mysql_paths: Set[str] = frozenset()) -> None:
+        """The PostgreSQL `paths`, and of `mysql_paths` the agent (MariaDB direct needs nothing
+        started, and MySQL connections have no direct listener)."""
         if "direct" in paths:
             self._add(
                 Endpoint("direct", prepare.PG_HOST, prepare.PG_PORT, "postgres", prepare.DATABASE)
             )
         if "pgbouncer" in paths:
             self._start_pgbouncer()
-        if paths & set(GATEWAY_PATHS):
+        mysql_agent = "agent" in mysql_paths
+        if paths & set(GATEWAY_PATHS) or mysql_agent:
             try:
-                self._start_gateways(paths)
+                self._start_gateways(paths, mysql_agent=mysql_agent)
             except (CommandError, OSError) as e:
                 for path in GATEWAY_PATHS:
                     if path in paths and path not in self.endpoints:
                         self.unavailable.setdefault(path, f"gateway set-up failed: {e}")
+                if mysql_agent:
+                    self.mysql.setdefault("agent", f"gateway set-up failed: {e}")
         for path, reason in self.unavailable.items():
             progress(f"path {path} unavailable: {reason}")
+        for path, found in self.mysql.items():
+            if isinstance(found, str):
+                progress(f"MySQL path {path} unavailable: {found}")
 
     def _add(self, endpoint: Endpoint) -> None:
         reason = probe(endpoint)
-        if reason is None:
+        if reason is not None:
+            self._unavailable(endpoint.path, reason, mysql=endpoint.kind == "mysql")
+        elif endpoint.kind == "mysql":
+            self.mysql[endpoint.path] = endpoint
+            progress(f"MySQL path {endpoint.path} ready on {endpoint.host}:{endpoint.port}")
+        else:
             self.endpoints[endpoint.path] = endpoint
             progress(f"path {endpoint.path} ready on {endpoint.host}:{endpoint.port}")
+
+    def _unavailable(self, path: str, reason: str, *, mysql: bool = False) -> None:
+        if mysql:
+            self.mysql[path] = reason
         else:
-            self.unavailable[endpoint.path] = reason
+            self.unavailable[path] = reason
 
     def _start_pgbouncer(self) -> None:
         binary = pgbouncer.find_pgbouncer()
@@ -118,7 +148,7 @@ class Rig:
             )
         )
 
-    def _start_gateways(self, paths: set[str]) -> None:
+    def _start_gateways(self, paths: Set[str], *, mysql_agent: bool) -> None:
         folder = self.state / "gateway"
         folder.mkdir()
         data_dir = folder / "data"
@@ -145,40 +175,62 @@ class Rig:
             )
         if "agent" in paths:
             self._start_agent(folder, config, secrets[gateway.AGENT_USER], main.pid)
+        if mysql_agent:
+            self._start_agent(folder, config, secrets[gateway.AGENT_USER], main.pid, mysql=True)
         for path, classify, workers in (("noclassify", False, 1), ("workers2", True, 2)):
             if path in paths:
                 self._start_second_gateway(
                     path, folder, data_dir, config.api_port, cli, classify=classify, workers=workers
                 )
 
-    def _start_agent(
-        self, folder: Path, config: gateway.GatewayConfigFile, secret: str, gateway_pid: int
-    ) -> None:
-        """`iap connect` as its own user in its own IAP_HOME (see gateway.AGENT_USER)."""
-        agent = gateway.Agent(self.state / "home-agent", gateway.AGENT_USER)
-        try:
+    def _logged_in_agent(self, config: gateway.GatewayConfigFile, secret: str) -> gateway.Agent:
+        """The agent user in its own IAP_HOME (see gateway.AGENT_USER), logged in once."""
+        if self._agent_user is None:
+            agent = gateway.Agent(self.state / "home-agent", gateway.AGENT_USER)
             agent.login(config, secret)
-            process, port = agent.connect(folder / "agent.log")
+            self._agent_user = agent
+        return self._agent_user
+
+    def _start_agent(
+        self,
+        folder: Path,
+        config: gateway.GatewayConfigFile,
+        secret: str,
+        gateway_pid: int,
+        *,
+        mysql: bool = False,
+    ) -> None:
+        """`iap connect bench-pg` (path agent), or `iap connect bench-my` (path agent of the
+        MySQL scenarios), both from the agent user's one logged-in IAP_HOME."""
+        if mysql:
+            connection, dbname, log = gateway.MY_CONNECTION, prepare.SYSBENCH_DB, "agent-my.log"
+        else:
+            connection, dbname, log = gateway.CONNECTION, prepare.DATABASE, "agent.log"
+        try:
+            agent = self._logged_in_agent(config, secret)
+            process, port = agent.connect(folder / log, connection)
         except (CommandError, OSError) as e:
-            self.unavailable["agent"] = f"iap connect failed: {e}"
+            self._unavailable("agent", f"iap connect failed: {e}", mysql=mysql)
             return
         self._keep(process)
-        self._explain["agent"] = process
+        self._explain[process.pid] = process
         self._add(
             Endpoint(
                 "agent",
                 "127.0.0.1",
                 port,
                 agent.user,
-                prepare.DATABASE,
+                dbname,
+                kind="mysql" if mysql else "postgres",
                 server_pid=gateway_pid,
                 agent_pid=process.pid,
             )
         )
 
-    def explain(self, path: str) -> str | None:
-        """What the process behind a path said last (the agent prints why a tunnel failed)."""
-        process = self._explain.get(path)
+    def explain(self, endpoint: Endpoint) -> str | None:
+        """What the `iap connect` behind an endpoint said last (it prints why a tunnel
+        failed); None for an endpoint without one."""
+        process = None if endpoint.agent_pid is None else self._explain.get(endpoint.agent_pid)
         if process is None:
             return None
         lines = [line for line in process.log_text().splitlines() if line.strip()]

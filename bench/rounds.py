@@ -61,7 +61,7 @@ def run_scenario(
                 values = scenario.measure(endpoints[path], settings, rig)
             except (CommandError, psycopg.Error, OSError) as e:
                 first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-                said = rig.explain(path)
+                said = rig.explain(endpoints[path])
                 result.unavailable = f"failed in round {index + 1}: {first}" + (
                     f" ({path} said: {said})" if said else ""
                 )

@@ -1,8 +1,9 @@
 """One benchmark run: set up, run the scenarios asked for, print and save the results.
 
-Owns the order of a run (servers, then paths, then each scenario in turn), where the run's
-scratch state lives (a temporary folder, removed afterwards), the JSON line per scenario on
-stdout as soon as it is measured, the table at the end, and the result files.
+Owns the order of a run (servers, then the paths each engine's scenarios want, then each
+scenario in turn), where the run's scratch state lives (a temporary folder, removed
+afterwards), the JSON line per scenario on stdout as soon as it is measured, the table at the
+end, and the result files.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from bench.results import RESULTS, Result
 from bench.rig import Rig
 from bench.rounds import run_scenario
 from bench.scenarios import SCENARIOS
-from bench.scenarios.base import Settings
+from bench.scenarios.base import Scenario, Settings
+
+
+def _wanted(scenarios: Sequence[Scenario], engine: str, only: set[str] | None) -> set[str]:
+    """The paths the scenarios of one engine (postgres, mysql) measure."""
+    return {
+        p for s in scenarios if s.engine == engine for p in s.paths if only is None or p in only
+    }
 
 
 def run_benchmark(
@@ -34,8 +42,9 @@ def run_benchmark(
     keep_state: bool = False,
 ) -> list[Result]:
     scenarios = [SCENARIOS[n] for n in names]
-    wanted = {p for s in scenarios for p in s.paths if only is None or p in only}
-    needs_postgres = any(s.name != "sysbench" for s in scenarios)
+    postgres, mysql = _wanted(scenarios, "postgres", only), _wanted(scenarios, "mysql", only)
+    wanted = postgres | mysql
+    needs_postgres = any(s.engine == "postgres" for s in scenarios)
     idle = settings.idle_sessions if "idle" in names else 0
     raise_open_files_limit()
     stop_on_signals()
@@ -45,9 +54,8 @@ def run_benchmark(
     results: list[Result] = []
     try:
         with Rig(state) as rig:
-            rig.prepare_servers(postgres=needs_postgres, idle_sessions=idle)
-            if needs_postgres:  # sysbench alone needs nothing started: MariaDB is there
-                rig.start(wanted)
+            rig.prepare_servers(postgres=needs_postgres, idle_sessions=idle, mysql=bool(mysql))
+            rig.start(postgres, mysql)
             described = machine.describe(rig.versions)
             for scenario in scenarios:
                 result = run_scenario(scenario, rig, settings, described, only)

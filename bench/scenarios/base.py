@@ -65,6 +65,7 @@ class Scenario:
     """One benchmark scenario. Subclasses set the class attributes and `measure`."""
 
     name: str
+    engine: Literal["postgres", "mysql"] = "postgres"  # which server its paths lead to
     paths: tuple[str, ...] = DEFAULT_PATHS
     metrics: tuple[Metric, ...]
 
