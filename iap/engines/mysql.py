@@ -109,6 +109,7 @@ class _Unit:
     audited: bool = True
     prepare: Prepared | None = None  # a COM_STMT_PREPARE: mapped to the id the backend gives
     swallow: list[bytes] | None = None  # the gateway's own query: answer kept, not forwarded
+    generation: int = 0  # of a lexing-state query: only the latest one's answer counts
 
 
 def decode_sql(data: bytes) -> str:
@@ -141,6 +142,7 @@ class MySQLSession:
         self.backend_id = backend_id
         self.tracker: ResponseTracker[_Unit] = ResponseTracker(deprecate_eof)
         self.lex = LexState(client_encoding=None, sql_mode=None)
+        self.lex_generation = 0
         self.statements: dict[int, Prepared] = {}
         self.last_prepared: Prepared | None = None
         self.prepared_names: dict[str, Risk] = {}  # SQL PREPARE names
@@ -232,7 +234,8 @@ class MySQLSession:
     def _finish(self, outcome: Outcome[_Unit]) -> None:
         unit = outcome.tag
         if unit.swallow is not None:
-            self._learn_lex_state(unit.swallow, outcome)
+            if unit.generation == self.lex_generation:  # no later statement changed it again
+                self._learn_lex_state(unit.swallow, outcome)
             return
         if unit.prepare is not None and outcome.prepared is not None:
             self.statements[outcome.prepared.statement_id] = unit.prepare
@@ -412,8 +415,9 @@ class MySQLSession:
 
     async def _reread_lex_state(self) -> None:
         self.lex = LexState(client_encoding=None, sql_mode=None)
+        self.lex_generation += 1
         sql = "SELECT " + ", ".join(f"@@SESSION.{n}" for n in LEX_VARIABLES)
-        unit = _Unit(sql, Risk.READ, "", audited=False, swallow=[])
+        unit = _Unit(sql, Risk.READ, "", audited=False, swallow=[], generation=self.lex_generation)
         await self.to_backend(
             encode_packet(0, bytes((Command.QUERY,)) + sql.encode()), Expect.RESULT, unit
         )

@@ -204,7 +204,7 @@ class HandshakeV10:
         out += (caps >> 16 & 0xFFFF).to_bytes(2, "little")
         out += bytes((len(data) + 1 if caps & Capability.PLUGIN_AUTH else 0,))
         out += reserved
-        out += _nul(data[8:])
+        out += _nul(data[8:].ljust(12, b"\0"))  # part 2 takes at least 13 bytes
         if caps & Capability.PLUGIN_AUTH:
             out += _nul(self.auth_plugin.encode())
         return bytes(out)
@@ -248,6 +248,8 @@ class HandshakeResponse:
             auth, pos = read_lenenc_str(payload, pos)
         elif caps & Capability.SECURE_CONNECTION:
             n = payload[pos] if pos < len(payload) else 0
+            if pos + 1 + n > len(payload):
+                raise RemoteProtocolError("truncated auth response")
             auth, pos = payload[pos + 1 : pos + 1 + n], pos + 1 + n
         else:
             auth, pos = read_nul_str(payload, pos)
@@ -294,8 +296,10 @@ class HandshakeResponse:
         out += _nul(self.user.encode())
         if caps & Capability.PLUGIN_AUTH_LENENC_CLIENT_DATA:
             out += lenenc_str(self.auth_response)
-        else:
+        elif caps & Capability.SECURE_CONNECTION:
             out += bytes((len(self.auth_response),)) + self.auth_response
+        else:
+            out += _nul(self.auth_response)
         if caps & Capability.CONNECT_WITH_DB:
             out += _nul((self.database or "").encode())
         if caps & Capability.PLUGIN_AUTH:

@@ -139,8 +139,8 @@ class PacketReader:
 
 
 def lenenc_int(value: int) -> bytes:
-    if value < 0:
-        raise LocalProtocolError("a length-encoded integer cannot be negative")
+    if value < 0 or value >= 1 << 64:
+        raise LocalProtocolError("a length-encoded integer is between 0 and 2**64 - 1")
     if value < 251:
         return bytes((value,))
     if value < 1 << 16:
