@@ -33,6 +33,7 @@ import trio
 
 from iap.classify import Classification, LexState, Risk, classify
 from iap.config import ConnectionConfig
+from iap.engines.clientinput import RECV_SIZE, ClientInput
 from iap.engines.mysql_startup import (
     ER_DBACCESS_DENIED,
     ER_QUERY_INTERRUPTED,
@@ -40,7 +41,6 @@ from iap.engines.mysql_startup import (
     ER_UNKNOWN_COM,
     KILL_SECRET,
     LOGIN_TIMEOUT,
-    RECV_SIZE,
     STARTUP_TIMEOUT,
     StartupRefused,
     check_client,
@@ -66,7 +66,6 @@ from protocols.mysql.responses import EXPECT, Expect, Outcome, ResponseTracker
 
 log = logging.getLogger("iap.mysql")
 
-READ_AHEAD_LIMIT = 4 * 1024 * 1024
 LAST_PREPARED = 0xFFFFFFFF  # MariaDB: COM_STMT_EXECUTE of the statement prepared last
 LEX_VARIABLES = ("sql_mode", "character_set_client")
 _KILL = re.compile(
@@ -147,7 +146,7 @@ class MySQLSession:
         self.last_prepared: Prepared | None = None
         self.prepared_names: dict[str, Risk] = {}  # SQL PREPARE names
         self.safe_functions = frozenset(session.services.config.policy.safe_functions)
-        self.read_ahead = bytearray()
+        self.input = ClientInput(client, session)
         self.idle = trio.Event()
         self.idle.set()
 
@@ -158,34 +157,6 @@ class MySQLSession:
             nursery.start_soon(self._pump_backend, nursery.cancel_scope)
             await self._process_client()
             nursery.cancel_scope.cancel()
-
-    async def _receive_client(self) -> bytes | bytearray:
-        if self.read_ahead:
-            ahead, self.read_ahead = self.read_ahead, bytearray()
-            return ahead
-        if self.session.client_gone.is_set():
-            return b""
-        data: bytes | bytearray
-        try:
-            data = await self.client.receive_some(RECV_SIZE)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            data = b""
-        if not data:
-            self.session.client_gone.set()
-        return data
-
-    async def _read_ahead_while_held(self) -> None:
-        try:
-            while len(self.read_ahead) < READ_AHEAD_LIMIT:
-                data = await self.client.receive_some(RECV_SIZE)
-                if not data:
-                    break
-                self.read_ahead += data
-            else:
-                await trio.sleep_forever()
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            pass
-        self.session.client_gone.set()
 
     async def _pump_backend(self, cancel: trio.CancelScope) -> None:
         buf = bytearray()
@@ -288,7 +259,7 @@ class MySQLSession:
         while True:
             packet = reader.next_packet()
             if packet is None:
-                data = await self._receive_client()
+                data = await self.input.receive()
                 if not data:
                     return
                 reader.receive_data(data)
@@ -449,7 +420,7 @@ class MySQLSession:
             return False
         await self.wait_idle()  # hold only once the answers before it are out
         async with trio.open_nursery() as watch:
-            watch.start_soon(self._read_ahead_while_held)
+            watch.start_soon(self.input.read_ahead_while_held)
             result = await session.hold(
                 decision,
                 sql=sql,

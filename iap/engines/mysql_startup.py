@@ -20,6 +20,7 @@ import secrets
 import trio
 
 from iap.config import ConnectionConfig, split_address
+from iap.engines.clientinput import RECV_SIZE
 from iap.netio import FastStream, connect_tcp, connect_unix
 from iap.services import Services
 from iap.session import Session
@@ -44,7 +45,6 @@ from protocols.mysql.packets import Packet, PacketReader, encode_packet, read_le
 
 log = logging.getLogger("iap.mysql")
 
-RECV_SIZE = 65536
 STARTUP_TIMEOUT = 30.0
 LOGIN_TIMEOUT = 30.0
 KILL_SECRET = -1  # the store's cancel keys of MySQL connection ids have this secret

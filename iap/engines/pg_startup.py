@@ -17,6 +17,7 @@ import trio
 
 from iap.classify import Risk, classify_setting
 from iap.config import ConnectionConfig, split_address
+from iap.engines.clientinput import RECV_SIZE
 from iap.identity import LISTENER_AUDIENCE, AuthError, Claims
 from iap.netio import FastStream, connect_tcp, connect_unix
 from iap.services import Services
@@ -29,7 +30,6 @@ from protocols.postgres.connection import CLOSED, NEED_DATA, Connection, Role
 
 log = logging.getLogger("iap.postgres")
 
-RECV_SIZE = 65536
 STARTUP_TIMEOUT = 30.0
 LOGIN_TIMEOUT = 30.0  # reaching and logging in to the backend
 

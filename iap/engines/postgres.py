@@ -30,9 +30,9 @@ import trio
 
 from iap.classify import Classification, LexState, Risk, classify
 from iap.config import ConnectionConfig
+from iap.engines.clientinput import RECV_SIZE, ClientInput
 from iap.engines.pg_startup import (
     LOGIN_TIMEOUT,
-    RECV_SIZE,
     STARTUP_TIMEOUT,
     StartupRefused,
     cancel_backend,
@@ -63,7 +63,6 @@ from protocols.postgres.framing import (
 log = logging.getLogger("iap.postgres")
 
 MAX_BATCH_BYTES = 64 * 1024 * 1024
-READ_AHEAD_LIMIT = 4 * 1024 * 1024  # bytes read from the client while a statement is held
 
 
 class ClientGone(Exception):
@@ -148,7 +147,7 @@ class PostgresSession:
         self.inflight: deque[_Unit] = deque()
         self.open_unit: _Unit | None = None  # a batch forwarded at Flush, until its Sync
         self.safe_functions = frozenset(session.services.config.policy.safe_functions)
-        self.read_ahead = bytearray()
+        self.input = ClientInput(client, session)
 
     # -- I/O helpers ---------------------------------------------------------------------------
 
@@ -175,37 +174,6 @@ class PostgresSession:
             nursery.start_soon(self._pump_backend, nursery.cancel_scope)
             await self._process_client()
             nursery.cancel_scope.cancel()
-
-    async def _receive_client(self) -> bytes | bytearray:
-        """The next bytes from the client (what a hold read ahead first); b"" at its end."""
-        if self.read_ahead:
-            ahead, self.read_ahead = self.read_ahead, bytearray()
-            return ahead
-        if self.session.client_gone.is_set():
-            return b""
-        data: bytes | bytearray
-        try:
-            data = await self.client.receive_some(RECV_SIZE)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            data = b""
-        if not data:
-            self.session.client_gone.set()
-        return data
-
-    async def _read_ahead_while_held(self) -> None:
-        """While a statement is held, keep reading so a client that leaves is noticed at
-        once; what it sends meanwhile waits in `read_ahead`, in order (up to a limit)."""
-        try:
-            while len(self.read_ahead) < READ_AHEAD_LIMIT:
-                data = await self.client.receive_some(RECV_SIZE)
-                if not data:
-                    break
-                self.read_ahead += data
-            else:
-                await trio.sleep_forever()  # full: stop reading, the client waits
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            pass
-        self.session.client_gone.set()
 
     async def _pump_backend(self, cancel: trio.CancelScope) -> None:
         buf = bytearray()
@@ -287,7 +255,7 @@ class PostgresSession:
         while True:
             msg = conn.next_message()
             if msg is NEED_DATA:
-                data = await self._receive_client()
+                data = await self.input.receive()
                 if not data:
                     return
                 conn.receive_data(data)
@@ -449,7 +417,7 @@ class PostgresSession:
             return False
         statement_hash = hashlib.sha256(b"".join(frames)).hexdigest()
         async with trio.open_nursery() as watch:
-            watch.start_soon(self._read_ahead_while_held)
+            watch.start_soon(self.input.read_ahead_while_held)
             result = await session.hold(
                 decision,
                 sql=sql,

@@ -561,11 +561,11 @@ password_file = "my-password"
         async with trio.open_nursery() as holds:
             for i in range(HELD_SESSIONS):
                 holds.start_soon(hold, i)
-            with trio.fail_after(30):
+            with trio.fail_after(60):
                 while len(pending := await _pending(home)) < HELD_SESSIONS:
                     await trio.sleep(0.2)
             killer = await in_thread(connect, port, backend)
-            with trio.fail_after(30):  # a KILL the gateway did not recognise would be held
+            with trio.fail_after(60):  # a KILL the gateway did not recognise would be held
                 for conn in conns:
                     await in_thread(run, killer, f"KILL QUERY {conn.thread_id()}")
         after = [await in_thread(run, c, "SELECT 41 + 1") for c in conns]
