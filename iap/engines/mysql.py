@@ -28,33 +28,34 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import trio
 
 from iap.classify import Classification, LexState, Risk, classify
 from iap.config import ConnectionConfig
-from iap.engines.clientinput import RECV_SIZE, ClientInput
+from iap.engines.cancel_keys import KILL_SECRET, forget_cancel_key, new_cancel_key
 from iap.engines.mysql_startup import (
     ER_DBACCESS_DENIED,
     ER_QUERY_INTERRUPTED,
     ER_TABLEACCESS_DENIED,
     ER_UNKNOWN_COM,
-    KILL_SECRET,
+    LEX_QUERY,
     LOGIN_TIMEOUT,
     STARTUP_TIMEOUT,
     StartupRefused,
     check_client,
     error_packet,
-    forget_connection_id,
     greet_client,
+    lex_state,
     login_backend,
-    new_connection_id,
     next_packet,
     open_backend,
-    row_values,
+    query_packet,
+    read_lex_state,
     send_error,
-    session_variables,
 )
+from iap.engines.relay import ClientInput, pump_backend
 from iap.policy import Action, Decision
 from iap.services import Services
 from iap.session import CANCELLED, Session
@@ -67,7 +68,6 @@ from protocols.mysql.responses import EXPECT, Expect, Outcome, ResponseTracker
 log = logging.getLogger("iap.mysql")
 
 LAST_PREPARED = 0xFFFFFFFF  # MariaDB: COM_STMT_EXECUTE of the statement prepared last
-LEX_VARIABLES = ("sql_mode", "character_set_client")
 _KILL = re.compile(
     r"\s*KILL\s+(?:(?:HARD|SOFT)\s+)?(QUERY|CONNECTION)?\s*(\d+)\s*;?\s*", re.IGNORECASE
 )
@@ -147,42 +147,33 @@ class MySQLSession:
         self.prepared_names: dict[str, Risk] = {}  # SQL PREPARE names
         self.safe_functions = frozenset(session.services.config.policy.safe_functions)
         self.input = ClientInput(client, session)
-        self.idle = trio.Event()
-        self.idle.set()
+        self._idle: trio.Event | None = None  # set when the backend has answered everything
 
     # -- I/O -----------------------------------------------------------------------------------
 
     async def relay(self) -> None:
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._pump_backend, nursery.cancel_scope)
+            nursery.start_soon(
+                partial(
+                    pump_backend,
+                    self.backend,
+                    self._scan_backend,
+                    self.client.send_all,
+                    cancel=nursery.cancel_scope,
+                    log=log,
+                    session_id=self.session.id,
+                )
+            )
             await self._process_client()
             nursery.cancel_scope.cancel()
 
-    async def _pump_backend(self, cancel: trio.CancelScope) -> None:
-        buf = bytearray()
-        try:
-            while True:
-                data = await self.backend.receive_some(RECV_SIZE)
-                if not data:
-                    log.info("backend closed session=%s", self.session.id)
-                    break
-                buf += data
-                packets = scan_packets(buf)
-                if not packets:
-                    continue
-                consumed = packets[-1][1]
-                out = self._scan_backend(buf, packets)
-                del buf[:consumed]
-                if out:
-                    await self.client.send_all(out)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            pass
-        except ProtocolError as e:
-            log.warning("backend protocol error session=%s: %s", self.session.id, e)
-        cancel.cancel()
-
-    def _scan_backend(self, buf: bytearray, packets: list[tuple[int, int]]) -> bytes:
-        """Follow the answers; returns the bytes to forward (the gateway's own answers cut)."""
+    def _scan_backend(self, buf: bytearray) -> tuple[int, bytes]:
+        """Follow the answers: (bytes consumed, bytes to forward, the gateway's own answers
+        cut)."""
+        packets = scan_packets(buf)
+        if not packets:
+            return 0, b""
+        consumed = packets[-1][1]
         out: list[bytes] = []
         start = 0
         view = memoryview(buf)
@@ -195,12 +186,12 @@ class MySQLSession:
                     start = end
                 for outcome in self.tracker.feed(view[payload_start:end]):
                     self._finish(outcome)
-            out.append(bytes(view[start : packets[-1][1]]))
+            out.append(bytes(view[start:consumed]))
         finally:
             view.release()
-        if not self.tracker.pending:
-            self.idle.set()
-        return b"".join(out)
+        if self._idle is not None and not self.tracker.pending:
+            self._idle.set()
+        return consumed, b"".join(out)
 
     def _finish(self, outcome: Outcome[_Unit]) -> None:
         unit = outcome.tag
@@ -228,8 +219,7 @@ class MySQLSession:
         if outcome.error is not None:
             log.warning("could not read the session's sql_mode session=%s", self.session.id)
             return  # stays unknown: the stricter reading
-        sql_mode, charset = row_values(packets, len(LEX_VARIABLES), self.tracker.deprecate_eof)
-        self.lex = LexState(client_encoding=charset, sql_mode=sql_mode)
+        self.lex = lex_state(packets, self.tracker.deprecate_eof)
 
     async def to_backend(self, data: bytes, expect: Expect, unit: _Unit) -> None:
         audit = self.session.services.audit
@@ -238,14 +228,14 @@ class MySQLSession:
         done = self.tracker.expect(expect, unit)
         if done is not None:
             self._finish(done)
-        else:
-            self.idle = trio.Event() if self.idle.is_set() else self.idle
         await self.backend.send_all(data)
 
     async def wait_idle(self) -> None:
         """Until the backend has answered everything forwarded so far."""
         while self.tracker.pending:
-            await self.idle.wait()
+            self._idle = trio.Event()
+            await self._idle.wait()
+        self._idle = None
 
     async def reply(self, data: bytes) -> None:
         """The gateway's own answer: after the answers to everything forwarded before."""
@@ -387,11 +377,10 @@ class MySQLSession:
     async def _reread_lex_state(self) -> None:
         self.lex = LexState(client_encoding=None, sql_mode=None)
         self.lex_generation += 1
-        sql = "SELECT " + ", ".join(f"@@SESSION.{n}" for n in LEX_VARIABLES)
-        unit = _Unit(sql, Risk.READ, "", audited=False, swallow=[], generation=self.lex_generation)
-        await self.to_backend(
-            encode_packet(0, bytes((Command.QUERY,)) + sql.encode()), Expect.RESULT, unit
+        unit = _Unit(
+            LEX_QUERY, Risk.READ, "", audited=False, swallow=[], generation=self.lex_generation
         )
+        await self.to_backend(query_packet(LEX_QUERY), Expect.RESULT, unit)
 
     # -- decisions -----------------------------------------------------------------------------
 
@@ -516,9 +505,7 @@ class MySQLSession:
         sql = f"KILL {what} {backend_id}"
         self.session.count(Risk.READ, "allow")
         unit = _Unit(f"KILL {what} {connection_id} (own session)", Risk.READ, "allow")
-        await self.to_backend(
-            encode_packet(0, bytes((Command.QUERY,)) + sql.encode()), Expect.RESULT, unit
-        )
+        await self.to_backend(query_packet(sql), Expect.RESULT, unit)
 
 
 def _params_preview(payload: bytes) -> list[object] | None:
@@ -564,7 +551,10 @@ async def serve(
             with trio.fail_after(STARTUP_TIMEOUT):
                 first = await next_packet(backend, backend_reader, "the database")
                 server = HandshakeV10.decode(first.payload)
-                connection_id = new_connection_id(services, session, server.connection_id)
+                kill_key = new_cancel_key(
+                    services, session, (server.connection_id, KILL_SECRET), secret=KILL_SECRET
+                )
+                connection_id = kill_key[0]
                 response, seq = await greet_client(client, client_reader, server, connection_id)
                 handshake_done = True
                 check_client(response, connection)
@@ -575,9 +565,7 @@ async def serve(
                 deprecate_eof = bool(
                     response.capabilities & server.capabilities & Capability.DEPRECATE_EOF
                 )
-                sql_mode, charset = await session_variables(
-                    backend, backend_reader, deprecate_eof, LEX_VARIABLES
-                )
+                lex = await read_lex_state(backend, backend_reader, deprecate_eof)
             my = MySQLSession(
                 session,
                 client,
@@ -587,7 +575,7 @@ async def serve(
                 deprecate_eof=deprecate_eof,
                 backend_id=server.connection_id,
             )
-            my.lex = LexState(client_encoding=charset, sql_mode=sql_mode)
+            my.lex = lex
             session.engine = my
             await client.send_all(encode_packet(seq, OkPacket(0, 0, ok.status, 0).encode()))
             log.info(
@@ -620,6 +608,6 @@ async def serve(
         pass
     finally:
         if connection_id is not None:
-            forget_connection_id(services, connection_id)
+            forget_cancel_key(services, (connection_id, KILL_SECRET))
         session.close()
         log.info("session end session=%s", session.id)

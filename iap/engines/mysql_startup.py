@@ -19,12 +19,10 @@ import secrets
 
 import trio
 
+from iap.classify import LexState
 from iap.config import ConnectionConfig, split_address
-from iap.engines.clientinput import RECV_SIZE
+from iap.engines.relay import RECV_SIZE
 from iap.netio import FastStream, connect_tcp, connect_unix
-from iap.services import Services
-from iap.session import Session
-from iap.store.base import CancelKey
 from protocols.errors import RemoteProtocolError
 from protocols.mysql.auth import AuthenticationFailed, ClientAuthenticator
 from protocols.mysql.messages import (
@@ -39,6 +37,7 @@ from protocols.mysql.messages import (
     HandshakeResponse,
     HandshakeV10,
     OkPacket,
+    command_packet,
     is_eof,
 )
 from protocols.mysql.packets import Packet, PacketReader, encode_packet, read_lenenc_str
@@ -47,7 +46,6 @@ log = logging.getLogger("iap.mysql")
 
 STARTUP_TIMEOUT = 30.0
 LOGIN_TIMEOUT = 30.0
-KILL_SECRET = -1  # the store's cancel keys of MySQL connection ids have this secret
 
 # What iap relays. Everything else is left out of the handshake the client sees, so the
 # client never asks for it: COMPRESS and ZSTD (frames iap would have to unpack), LOCAL_FILES
@@ -214,20 +212,20 @@ async def login_backend(
     while True:
         packet = await next_packet(backend, reader, "the database")
         payload = packet.payload
-        head = payload[:1]
+        head = payload[0] if payload else None
         try:
-            if head == bytes((OK_HEADER,)):
+            if head == OK_HEADER:
                 return OkPacket.decode(payload)
-            if head == bytes((ERR_HEADER,)):
+            if head == ERR_HEADER:
                 err = ErrPacket.decode(payload)
                 raise StartupRefused(
                     err.code,
                     err.sqlstate or "28000",
                     f"the database refused the login: {err.message}",
                 )
-            if head == bytes((AUTH_SWITCH,)):
+            if head == AUTH_SWITCH:
                 reply: bytes | None = auth.switch(AuthSwitchRequest.decode(payload))
-            elif head == bytes((AUTH_MORE_DATA,)):
+            elif head == AUTH_MORE_DATA:
                 reply = auth.more_data(payload[1:])
             else:
                 raise RemoteProtocolError(f"unexpected login packet {payload[:1].hex()}")
@@ -239,56 +237,40 @@ async def login_backend(
             await backend.send_all(encode_packet(packet.last_seq + 1, reply))
 
 
-async def session_variables(
-    backend: trio.abc.Stream, reader: PacketReader, deprecate_eof: bool, names: tuple[str, ...]
-) -> list[str | None]:
-    """Read session variables with a query of the gateway's own (before the client's first
-    command, or between commands when the engine swallows the answer)."""
-    sql = "SELECT " + ", ".join(f"@@SESSION.{n}" for n in names)
-    await backend.send_all(encode_packet(0, bytes((Command.QUERY,)) + sql.encode()))
+# How the session's text is lexed: read at login, and by the engine after a statement that
+# may have changed it (then the client never sees the answer).
+LEX_QUERY = "SELECT @@SESSION.sql_mode, @@SESSION.character_set_client"
+
+
+def query_packet(sql: str) -> bytes:
+    """A COM_QUERY of the gateway's own (sequence id 0, as every command)."""
+    return encode_packet(0, command_packet(Command.QUERY, sql.encode()))
+
+
+async def read_lex_state(
+    backend: trio.abc.Stream, reader: PacketReader, deprecate_eof: bool
+) -> LexState:
+    """Run LEX_QUERY before the client's first command."""
+    await backend.send_all(query_packet(LEX_QUERY))
     packets: list[bytes] = []
     while True:
         payload = (await next_packet(backend, reader, "the database")).payload
         packets.append(payload)
         if payload[:1] == bytes((ERR_HEADER,)):
-            raise RemoteProtocolError(f"the database failed {sql}: {ErrPacket.decode(payload)}")
-        if len(packets) > 1 + len(names) + (0 if deprecate_eof else 1) and is_eof(
-            payload, deprecate_eof
-        ):
-            return row_values(packets, len(names), deprecate_eof)
+            raise RemoteProtocolError(
+                f"the database failed {LEX_QUERY}: {ErrPacket.decode(payload)}"
+            )
+        if len(packets) > 3 + (0 if deprecate_eof else 1) and is_eof(payload, deprecate_eof):
+            return lex_state(packets, deprecate_eof)
 
 
-def row_values(packets: list[bytes], columns: int, deprecate_eof: bool) -> list[str | None]:
-    """The first row of a text result set given as its packets."""
-    row = packets[1 + columns + (0 if deprecate_eof else 1)]
+def lex_state(packets: list[bytes], deprecate_eof: bool) -> LexState:
+    """The lexing state from the answer to LEX_QUERY (its packets: 2 columns, 1 row)."""
+    row = packets[3 + (0 if deprecate_eof else 1)]
     values: list[str | None] = []
     pos = 0
-    for _ in range(columns):
+    for _ in range(2):
         value, pos = read_lenenc_str(row, pos)
         values.append(None if value is None else value.decode("utf-8", "replace"))
-    return values
-
-
-# -- connection ids and KILL -----------------------------------------------------------------
-
-
-def new_connection_id(services: Services, session: Session, backend_id: int) -> int:
-    """The id the client sees (and may KILL); shared through the store with several workers."""
-    while True:
-        key = (secrets.randbelow(2**31 - 2) + 1, KILL_SECRET)
-        if key in services.cancel_keys:
-            continue
-        if services.workers > 1:
-            shared = CancelKey(
-                *key, session.id, session.connection.name, backend_id, KILL_SECRET, services.clock()
-            )
-            if not services.store.put_cancel_key(shared):
-                continue
-        services.cancel_keys[key] = session.id
-        return key[0]
-
-
-def forget_connection_id(services: Services, connection_id: int) -> None:
-    services.cancel_keys.pop((connection_id, KILL_SECRET), None)
-    if services.workers > 1:
-        services.store.delete_cancel_key(connection_id, KILL_SECRET)
+    sql_mode, charset = values
+    return LexState(client_encoding=charset, sql_mode=sql_mode)

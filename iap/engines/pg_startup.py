@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import secrets
 import ssl
 
 import trio
 
 from iap.classify import Risk, classify_setting
 from iap.config import ConnectionConfig, split_address
-from iap.engines.clientinput import RECV_SIZE
+from iap.engines.relay import RECV_SIZE
 from iap.identity import LISTENER_AUDIENCE, AuthError, Claims
 from iap.netio import FastStream, connect_tcp, connect_unix
 from iap.services import Services
-from iap.session import CANCELLED, Session
-from iap.store.base import CancelKey
+from iap.session import CANCELLED
 from protocols.errors import ProtocolError
 from protocols.postgres import messages as pgm
 from protocols.postgres.auth import AuthenticationFailed, ClientAuthenticator
@@ -238,30 +236,6 @@ async def _cancel_in_other_worker(services: Services, process_id: int, secret_ke
     if not held and connection is not None and key.backend_pid is not None:
         assert key.backend_secret is not None
         await cancel_backend(connection, key.backend_pid, key.backend_secret)
-
-
-def new_cancel_key(
-    services: Services, session: Session, backend_key: tuple[int, int]
-) -> tuple[int, int]:
-    """A fresh key for the client; with several workers it is shared through the store."""
-    while True:
-        key = (secrets.randbelow(2**31 - 1) + 1, secrets.randbits(31))
-        if key in services.cancel_keys:
-            continue
-        if services.workers > 1:
-            shared = CancelKey(
-                *key, session.id, session.connection.name, *backend_key, services.clock()
-            )
-            if not services.store.put_cancel_key(shared):
-                continue
-        services.cancel_keys[key] = session.id
-        return key
-
-
-def forget_cancel_key(services: Services, key: tuple[int, int]) -> None:
-    services.cancel_keys.pop(key, None)
-    if services.workers > 1:
-        services.store.delete_cancel_key(*key)
 
 
 async def check_token(

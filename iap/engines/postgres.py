@@ -25,12 +25,13 @@ import ssl
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from functools import partial
 
 import trio
 
 from iap.classify import Classification, LexState, Risk, classify
 from iap.config import ConnectionConfig
-from iap.engines.clientinput import RECV_SIZE, ClientInput
+from iap.engines.cancel_keys import forget_cancel_key, new_cancel_key
 from iap.engines.pg_startup import (
     LOGIN_TIMEOUT,
     STARTUP_TIMEOUT,
@@ -38,14 +39,13 @@ from iap.engines.pg_startup import (
     cancel_backend,
     check_startup,
     check_token,
-    forget_cancel_key,
     handle_cancel,
     login_backend,
-    new_cancel_key,
     open_backend,
     read_startup,
     send_fatal,
 )
+from iap.engines.relay import ClientInput, pump_backend
 from iap.netio import FastStream
 from iap.policy import Action, Decision
 from iap.services import Services
@@ -171,36 +171,25 @@ class PostgresSession:
     async def relay(self) -> None:
         """Client messages are read and handled in this task; backend replies in another."""
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._pump_backend, nursery.cancel_scope)
+            nursery.start_soon(
+                partial(
+                    pump_backend,
+                    self.backend,
+                    self._scan_backend,
+                    self.to_client,
+                    cancel=nursery.cancel_scope,
+                    log=log,
+                    session_id=self.session.id,
+                )
+            )
             await self._process_client()
             nursery.cancel_scope.cancel()
 
-    async def _pump_backend(self, cancel: trio.CancelScope) -> None:
-        buf = bytearray()
-        try:
-            while True:
-                data = await self.backend.receive_some(RECV_SIZE)
-                if not data:
-                    log.info("backend closed session=%s", self.session.id)
-                    break
-                buf += data
-                frames, consumed = scan_frames(buf)
-                if not consumed:
-                    continue
-                out = await self._scan_backend(buf, frames, consumed)
-                del buf[:consumed]
-                if out:
-                    await self.to_client(out)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            pass
-        except ProtocolError as e:
-            log.warning("backend protocol error session=%s: %s", self.session.id, e)
-        cancel.cancel()
-
-    async def _scan_backend(
-        self, buf: bytearray, frames: list[tuple[int, int, int]], consumed: int
-    ) -> bytes:
-        """Follow what the backend says; returns the bytes to forward (errors replaced)."""
+    def _scan_backend(self, buf: bytearray) -> tuple[int, bytes]:
+        """Follow what the backend says: (bytes consumed, bytes to forward, errors replaced)."""
+        frames, consumed = scan_frames(buf)
+        if not consumed:
+            return 0, b""
         out: list[bytes] = []
         start = 0
         for kind, payload, end in frames:
@@ -226,7 +215,7 @@ class PostgresSession:
                 name, value = parameter_status(memoryview(buf)[payload:end])
                 self.track_parameter(name, value)
         out.append(bytes(buf[start:consumed]))
-        return b"".join(out)
+        return consumed, b"".join(out)
 
     def track_parameter(self, name: str, value: str) -> None:
         if name == "standard_conforming_strings":

@@ -106,17 +106,10 @@ def rules() -> str:
     return ""
 
 
-@pytest.fixture
-async def my_gateway(tmp_path: Path, backend: Backend, rules: str) -> AsyncIterator[Gateway]:
-    (tmp_path / "my-password").write_text(backend.password + "\n")
-    path = tmp_path / "gateway.toml"
-    path.write_text(
-        f"""
-[gateway]
-data_dir = "data"
-api = "127.0.0.1:0"
-tunnel = "127.0.0.1:0"
-
+def mysql_connection(folder: Path, backend: Backend) -> str:
+    """The `[[connections]]` entry `my-main` for the backend (its password file in folder)."""
+    (folder / "my-password").write_text(backend.password + "\n")
+    return f"""
 [[connections]]
 name = "my-main"
 kind = "mysql"
@@ -124,6 +117,19 @@ address = "{backend.server.host}:{backend.server.port}"
 database = "{backend.database}"
 user = "{backend.user}"
 password_file = "my-password"
+"""
+
+
+@pytest.fixture
+async def my_gateway(tmp_path: Path, backend: Backend, rules: str) -> AsyncIterator[Gateway]:
+    path = tmp_path / "gateway.toml"
+    path.write_text(
+        f"""
+[gateway]
+data_dir = "data"
+api = "127.0.0.1:0"
+tunnel = "127.0.0.1:0"
+{mysql_connection(tmp_path, backend)}
 {rules}
 """
     )
@@ -507,17 +513,9 @@ async def test_with_two_workers_kill_query_reaches_a_hold_in_either_worker(
     it was given, and the kernel put that connection on one worker only."""
     for i in range(HELD_SESSIONS):
         backend.admin(f"CREATE TABLE victim_{i} (id INT)", backend.database)
-    (tmp_path / "my-password").write_text(backend.password)
-    mysql_connection = f"""
-[[connections]]
-name = "my-main"
-kind = "mysql"
-address = "{backend.server.host}:{backend.server.port}"
-database = "{backend.database}"
-user = "{backend.user}"
-password_file = "my-password"
-"""
-    config = write_gateway_config(tmp_path, pg_server, database, mysql_connection)
+    config = write_gateway_config(
+        tmp_path, pg_server, database, mysql_connection(tmp_path, backend)
+    )
     totp = pyotp.TOTP(await add_user(config, "alice", "dev"))
     home = {"IAP_HOME": str(tmp_path / "home")}
     local = free_port()
