@@ -54,6 +54,20 @@ class PgServer:
         self.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+async def previous_step_code(totp: pyotp.TOTP, margin: float = 15.0) -> str:
+    """The previous TOTP step's code, for a gateway running on real time.
+
+    A later `totp.now()` is then a step the gateway has not seen (codes are single-use and
+    steps must advance). The gateway accepts one step back, so the code is taken only when
+    at least `margin` seconds of the current step remain: a slow subprocess start cannot
+    push it out of the window before the gateway reads it.
+    """
+    left = totp.interval - time.time() % totp.interval
+    if left < margin:
+        await trio.sleep(left + 0.1)
+    return totp.at(time.time() - totp.interval)
+
+
 class FakeClock:
     """Real time plus an offset the test moves forward (to reach the next TOTP step)."""
 

@@ -14,7 +14,6 @@ import socket
 import sqlite3
 import ssl
 import subprocess
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,7 +25,7 @@ import pyotp
 import pytest
 import trio
 
-from tests.helpers import IAP, PgServer, run_psql
+from tests.helpers import IAP, PgServer, previous_step_code, run_psql
 
 pytestmark = pytest.mark.e2e
 
@@ -313,7 +312,7 @@ async def test_two_workers_share_ports_approvals_events_and_cancel_keys(
     async with gateway_process(config, "--workers", "2") as process:
         login = await iap(
             "login", "--gateway", api_url(config), "--user", "alice", "--password-stdin",
-            "--code", totp.at(time.time() - 30), "--ca", str(ca_file(config)),
+            "--code", await previous_step_code(totp), "--ca", str(ca_file(config)),
             stdin=b"correct horse battery\n", env=home,
         )  # fmt: skip
         assert login.returncode == 0, login.stderr.decode()
