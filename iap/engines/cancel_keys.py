@@ -34,7 +34,12 @@ def new_cancel_key(
             continue
         if services.workers > 1:
             shared = CancelKey(
-                *key, session.id, session.connection.name, *backend_key, services.clock()
+                *key,
+                session.id,
+                session.user,
+                session.connection.name,
+                *backend_key,
+                services.clock(),
             )
             if not services.store.put_cancel_key(shared):
                 continue

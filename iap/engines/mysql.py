@@ -480,17 +480,17 @@ class MySQLSession:
         return True
 
     def _kill_in_other_worker(self, connection_id: int) -> int | None:
-        """A KILL of an id another worker gave out (found in the store): ends the user's
+        """A KILL of an id another worker gave this user (found in the store): ends the
         hold there (-1), or returns the backend thread id to kill when the session is on the
-        same connection; None when the id is not one of the gateway's."""
+        same connection; None when the id is not one the gateway gave this user."""
         services = self.session.services
         key = services.store.get_cancel_key(connection_id, KILL_SECRET)
-        if key is None:
+        if key is None or key.user != self.session.user:
             return None
         held = [
             r
             for r in services.store.list_requests(status="pending")
-            if r.session_id == key.session_id and r.user == self.session.user
+            if r.session_id == key.session_id
         ]
         for request in held:
             services.approvals.finish(request.id, "cancelled", CANCELLED)

@@ -62,11 +62,13 @@ class ApprovalRequest:
 
 @dataclass(frozen=True, slots=True)
 class CancelKey:
-    """A PostgreSQL cancel key the gateway gave a client, and what it stands for."""
+    """A cancel key the gateway gave a client, and what it stands for: a PostgreSQL
+    (process id, secret) or a MySQL connection id (secret KILL_SECRET)."""
 
     process_id: int
     secret_key: int
     session_id: str
+    user: str  # whose session: only they may cancel or KILL it
     connection: str
     backend_pid: int | None  # the backend's own key (None: the backend sent none)
     backend_secret: int | None

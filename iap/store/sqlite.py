@@ -28,7 +28,7 @@ from iap.store.base import (
     User,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 10.0
 _PAGE = 500  # audit rows fetched per lock acquisition while iterating
 
@@ -118,7 +118,12 @@ _SCHEMA_V2 = (
     "CREATE INDEX IF NOT EXISTS requests_decided ON requests (decided_at)",
 )
 
-_MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+# v3: whose session a cancel key stands for (a MySQL KILL across workers checks it). Keys
+# written before have '' and match nobody: the sessions they stand for cannot be killed from
+# another worker, which fails closed.
+_SCHEMA_V3 = ("ALTER TABLE cancel_keys ADD COLUMN user_name TEXT NOT NULL DEFAULT ''",)
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
 
 _REQUEST_COLUMNS = (
     "id, status, user_name, connection_name, session_id, risk, sql, statement_hash, reasons, "
@@ -580,12 +585,14 @@ class SQLiteStore:
         """Store a new key; False if that (process_id, secret_key) is taken."""
         try:
             self._write(
-                "INSERT INTO cancel_keys (process_id, secret_key, session_id, connection_name,"
-                " backend_pid, backend_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO cancel_keys (process_id, secret_key, session_id, user_name,"
+                " connection_name, backend_pid, backend_secret, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key.process_id,
                     key.secret_key,
                     key.session_id,
+                    key.user,
                     key.connection,
                     key.backend_pid,
                     key.backend_secret,
@@ -598,7 +605,7 @@ class SQLiteStore:
 
     def get_cancel_key(self, process_id: int, secret_key: int) -> CancelKey | None:
         rows = self._read(
-            "SELECT process_id, secret_key, session_id, connection_name, backend_pid,"
+            "SELECT process_id, secret_key, session_id, user_name, connection_name, backend_pid,"
             " backend_secret, created_at FROM cancel_keys WHERE process_id = ? AND secret_key = ?",
             (process_id, secret_key),
         )

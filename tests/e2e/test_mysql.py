@@ -331,6 +331,46 @@ async def test_kill_query_of_an_own_connection_ends_its_hold_or_its_running_quer
     assert "victim" in tables(backend)
 
 
+DENY_ADMIN = """
+[[rules]]
+risks = ["admin"]
+action = "deny"
+"""
+
+
+@pytest.mark.parametrize("rules", [DENY_ADMIN])
+async def test_kill_of_another_users_connection_id_is_an_admin_statement_like_any_other(
+    tmp_path: Path, my_gateway: Gateway, my_port: ConnectedPort, backend: Backend
+) -> None:
+    """Only the user a connection id was given to may KILL through it; for anyone else
+    `KILL QUERY id` is an admin statement (denied here) and the hold goes on."""
+    bob = Agent(tmp_path / "bob-home", my_gateway)
+    await bob.login("bob")
+    errors: list[Any] = []
+    held = await in_thread(connect, my_port, backend)
+    try:
+
+        def hold() -> None:
+            with pytest.raises(pymysql.MySQLError) as interrupted:
+                run(held, "DROP TABLE victim")
+            errors.append(interrupted.value.args[0])
+
+        async with trio.open_nursery() as nursery, bob.connect("my-main") as bob_port:
+            nursery.start_soon(in_thread, hold)
+            request = await held_request(my_gateway)
+            with await in_thread(connect, bob_port, backend) as intruder:
+                with pytest.raises(pymysql.MySQLError) as refused:
+                    await in_thread(run, intruder, f"KILL QUERY {held.thread_id()}")
+                assert refused.value.args[0] == 1142
+            assert my_gateway.services.store.get_request(request.id).status == "pending"
+            with await in_thread(connect, my_port, backend) as own:
+                await in_thread(run, own, f"KILL QUERY {held.thread_id()}")
+    finally:
+        held.close()
+    assert errors == [1317]
+    assert my_gateway.services.store.get_request(request.id).status == "cancelled"
+
+
 @pytest.mark.parametrize("rules", [DENY_DESTRUCTIVE])
 async def test_server_side_prepared_statements_are_decided_at_execute(
     my_gateway: Gateway, my_port: ConnectedPort, backend: Backend

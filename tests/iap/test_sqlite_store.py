@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from iap.audit import GENESIS_HASH, verify_chain
-from iap.store.base import ApprovalRequest, AuditRecord, RefreshToken, User
-from iap.store.sqlite import SCHEMA_VERSION, SQLiteStore
+from iap.store.base import ApprovalRequest, AuditRecord, CancelKey, RefreshToken, User
+from iap.store.sqlite import _MIGRATIONS, SCHEMA_VERSION, SQLiteStore
 
 
 @pytest.fixture
@@ -99,6 +99,40 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         raw.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
     with pytest.raises(RuntimeError, match="newer iap"):
         SQLiteStore(path)
+
+
+def test_a_v2_store_gains_cancel_key_owners_and_old_keys_belong_to_nobody(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "iap.db"
+    with closing(sqlite3.connect(path)) as raw, raw:
+        for version in (1, 2):
+            for statement in _MIGRATIONS[version]:
+                raw.execute(statement)
+        raw.execute("INSERT INTO schema_version (version) VALUES (2)")
+        raw.execute("INSERT INTO cancel_keys VALUES (7, -1, 's1', 'my-main', 41, NULL, 1000.0)")
+    store = SQLiteStore(path)
+    try:
+        assert store.get_cancel_key(7, -1) == CancelKey(
+            7, -1, "s1", "", "my-main", 41, None, 1000.0
+        )
+    finally:
+        store.close()
+
+
+# cancel keys
+
+
+def test_cancel_keys_round_trip_with_their_owner_and_refuse_a_taken_key(
+    store: SQLiteStore,
+) -> None:
+    key = CancelKey(7, 1234, "s1", "alice", "pg-main", 99, 5678, 1000.0)
+    assert store.put_cancel_key(key)
+    assert not store.put_cancel_key(CancelKey(7, 1234, "s2", "bob", "pg-main", 1, 2, 1001.0))
+    assert store.get_cancel_key(7, 1234) == key
+    assert store.get_cancel_key(7, 1235) is None
+    store.delete_cancel_key(7, 1234)
+    assert store.get_cancel_key(7, 1234) is None
 
 
 # users and MFA
