@@ -264,8 +264,8 @@ async def check_token(
         ) from None
     asked = startup.params.get("user")
     if asked and asked != claims.sub:
-        raise StartupRefused(
-            "28000", f"iap: the token belongs to user {claims.sub!r}, not {asked!r}"
-        )
+        failure = f"the token belongs to user {claims.sub!r}, not {asked!r}"
+        services.audit_auth(claims.sub, "listener", failure, connection=connection.name)
+        raise StartupRefused("28000", f"iap: {failure}")
     services.audit_auth(claims.sub, "listener", None, connection=connection.name)
     return claims

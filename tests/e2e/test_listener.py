@@ -127,6 +127,11 @@ async def test_a_token_works_only_for_its_own_user(
     )
     assert result.returncode == 2
     assert "belongs to user 'alice', not 'bob'" in result.stderr.decode()
+    records = await audit_records(
+        gateway, lambda rs: any(r.decision == "listener" and r.outcome == "error" for r in rs)
+    )
+    [refused] = [r for r in records if r.decision == "listener"]
+    assert refused.user == "alice" and refused.error is not None and "'bob'" in refused.error
 
 
 def _asyncpg_session(port: int, database: str, token: str) -> dict[str, Any]:
