@@ -87,12 +87,26 @@ class ConnectionConfig(_Model):
     password_env: str | None = None
     password_file: Path | None = None
     listen: str | None = None
+    # TLS from the gateway to the database, named as libpq's sslmode: "require" encrypts,
+    # "verify-ca" also checks the certificate chain, "verify-full" the host name as well.
+    tls: Literal["disable", "require", "verify-ca", "verify-full"] = "disable"
+    tls_ca: Path | None = None  # CA certificates for verify-*; default: the system's
 
     @model_validator(mode="after")
-    def _one_password_source(self) -> ConnectionConfig:
+    def _consistent(self) -> ConnectionConfig:
         if self.password_env and self.password_file:
             raise ValueError(
                 f"connection {self.name}: give password_env or password_file, not both"
+            )
+        if self.tls != "disable" and (self.kind == "tcp" or self.is_unix_socket):
+            raise ValueError(
+                f"connection {self.name}: tls = {self.tls!r} needs a postgres or mysql"
+                " connection over TCP (host:port)"
+            )
+        if self.tls_ca is not None and not self.tls.startswith("verify-"):
+            raise ValueError(
+                f"connection {self.name}: tls_ca is used only to verify the database's"
+                f' certificate; set tls = "verify-full" (or "verify-ca"), not {self.tls!r}'
             )
         if self.listen is not None and self.kind != "postgres":
             raise ValueError(
@@ -193,7 +207,7 @@ class GatewayConfig(_Model):
 
 def load_config(path: str | os.PathLike[str]) -> GatewayConfig:
     """Read and validate a gateway TOML file. Relative paths in it (data_dir, tls cert/key,
-    password_file) are resolved against the file's folder, not the working directory."""
+    password_file, tls_ca) are resolved against the file's folder, not the working directory."""
     p = Path(path)
     try:
         raw = tomllib.loads(p.read_text())
@@ -213,6 +227,7 @@ def load_config(path: str | os.PathLike[str]) -> GatewayConfig:
     resolve(raw.get("tls"), "key")
     for connection in raw.get("connections", []):
         resolve(connection, "password_file")
+        resolve(connection, "tls_ca")
     try:
         return GatewayConfig.model_validate(raw)
     except ValueError as e:

@@ -34,6 +34,7 @@ import trio
 
 from iap.classify import Classification, LexState, Risk, classify
 from iap.config import ConnectionConfig
+from iap.engines.backend_tls import BackendTLSError
 from iap.engines.cancel_keys import KILL_SECRET, forget_cancel_key, new_cancel_key
 from iap.engines.mysql_startup import (
     ER_DBACCESS_DENIED,
@@ -546,7 +547,7 @@ async def serve(
             raise StartupRefused(
                 2003, "HY000", f"iap could not reach the database of connection {connection.name}"
             ) from e
-        async with backend:
+        try:
             backend_reader = PacketReader()
             with trio.fail_after(STARTUP_TIMEOUT):
                 first = await next_packet(backend, backend_reader, "the database")
@@ -559,7 +560,7 @@ async def serve(
                 handshake_done = True
                 check_client(response, connection)
                 attributes = {"_client_name": "iap", "iap_user": user, "iap_session": session.id}
-                ok = await login_backend(
+                backend, ok = await login_backend(
                     backend, backend_reader, server, connection, response, attributes
                 )
                 deprecate_eof = bool(
@@ -596,9 +597,14 @@ async def serve(
             if session.revoked is not None:
                 log.info("session ended session=%s: %s", session.id, session.revoked)
                 await send_error(client, 0, 1927, "70100", f"iap: session ended: {session.revoked}")
+        finally:
+            await backend.aclose()  # the TLS stream when login switched to it
     except StartupRefused as e:
         log.info("session refused user=%s connection=%s: %s", user, connection.name, e)
         await send_error(client, seq if handshake_done else 0, e.code, e.sqlstate, f"{e}")
+    except BackendTLSError as e:
+        log.warning("backend TLS failed connection=%s: %s", connection.name, e)
+        await send_error(client, seq if handshake_done else 0, 2026, "HY000", f"iap: {e}")
     except trio.TooSlowError:
         log.info("login timeout session=%s connection=%s", session.id, connection.name)
     except ProtocolError as e:

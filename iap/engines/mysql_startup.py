@@ -21,6 +21,7 @@ import trio
 
 from iap.classify import LexState
 from iap.config import ConnectionConfig, split_address
+from iap.engines import backend_tls
 from iap.engines.relay import RECV_SIZE
 from iap.netio import FastStream, connect_tcp, connect_unix
 from protocols.errors import RemoteProtocolError
@@ -187,20 +188,33 @@ def client_flags(response: HandshakeResponse, server: HandshakeV10) -> int:
 
 
 async def login_backend(
-    backend: trio.abc.Stream,
+    backend: FastStream,
     reader: PacketReader,
     server: HandshakeV10,
     connection: ConnectionConfig,
     response: HandshakeResponse,
     attributes: dict[str, str],
-) -> OkPacket:
-    """Log in with the connection's credentials; returns the backend's OK."""
-    auth = ClientAuthenticator(connection.user, connection.password())
-    plugin, data = auth.first_response(server.auth_plugin, server.auth_data)
+) -> tuple[FastStream, OkPacket]:
+    """Log in with the connection's credentials, first switching to TLS when the connection
+    asks for it; returns the stream to go on with (the TLS one) and the backend's OK."""
     flags = client_flags(response, server)
+    max_packet = response.max_packet or 16 * 1024 * 1024
+    seq = 1
+    if connection.tls != "disable":
+        if not server.capabilities & Capability.SSL:
+            raise backend_tls.refused(connection)
+        flags |= Capability.SSL
+        request = HandshakeResponse(flags, max_packet, response.charset, ssl_request=True)
+        await backend.send_all(encode_packet(seq, request.encode()))
+        backend = await backend_tls.start_tls(backend, connection)
+        seq += 1
+    auth = ClientAuthenticator(
+        connection.user, connection.password(), secure=connection.tls != "disable"
+    )
+    plugin, data = auth.first_response(server.auth_plugin, server.auth_data)
     ours = HandshakeResponse(
         capabilities=flags,
-        max_packet=response.max_packet or 16 * 1024 * 1024,
+        max_packet=max_packet,
         charset=response.charset,
         user=connection.user,
         auth_response=data,
@@ -208,14 +222,14 @@ async def login_backend(
         auth_plugin=plugin,
         attributes=attributes if flags & Capability.CONNECT_ATTRS else {},
     )
-    await backend.send_all(encode_packet(1, ours.encode()))
+    await backend.send_all(encode_packet(seq, ours.encode()))
     while True:
         packet = await next_packet(backend, reader, "the database")
         payload = packet.payload
         head = payload[0] if payload else None
         try:
             if head == OK_HEADER:
-                return OkPacket.decode(payload)
+                return backend, OkPacket.decode(payload)
             if head == ERR_HEADER:
                 err = ErrPacket.decode(payload)
                 raise StartupRefused(

@@ -16,6 +16,7 @@ import trio
 
 from iap.classify import Risk, classify_setting
 from iap.config import ConnectionConfig, split_address
+from iap.engines import backend_tls
 from iap.engines.relay import RECV_SIZE
 from iap.identity import LISTENER_AUDIENCE, AuthError, Claims
 from iap.netio import FastStream, connect_tcp, connect_unix
@@ -131,13 +132,27 @@ def check_startup(msg: pgm.StartupMessage, connection: ConnectionConfig) -> dict
 
 
 async def open_backend(connection: ConnectionConfig) -> FastStream:
+    """A connection to the database, over TLS when the connection's `tls` asks for it
+    (BackendTLSError when that cannot be had)."""
     if connection.is_unix_socket:
         path = connection.address
         if not path.rsplit("/", 1)[-1].startswith(".s.PGSQL."):
             path = path.rstrip("/") + "/.s.PGSQL.5432"
         return await connect_unix(path)
     host, port = split_address(connection.address)
-    return await connect_tcp(host, port)
+    stream = await connect_tcp(host, port)
+    if connection.tls == "disable":
+        return stream
+    try:
+        await stream.send_all(pgm.SSLRequest().encode())
+        answer = await stream.receive_some(1)  # exactly one byte: nothing may ride along
+    except BaseException:
+        await stream.aclose()
+        raise
+    if answer != b"S":
+        await stream.aclose()
+        raise backend_tls.refused(connection)
+    return await backend_tls.start_tls(stream, connection)
 
 
 async def login_backend(
@@ -195,12 +210,16 @@ async def send_fatal(client: trio.abc.Stream, code: str, message: str) -> None:
 
 
 async def cancel_backend(connection: ConnectionConfig, process_id: int, secret_key: int) -> None:
-    """Forward a CancelRequest to the backend (a fresh connection, as the protocol wants)."""
+    """Forward a CancelRequest to the backend (a fresh connection, as the protocol wants;
+    over TLS too when the connection has it, so the key is not sent in the clear)."""
     with trio.move_on_after(5):
-        stream = await open_backend(connection)
-        async with stream:
-            await stream.send_all(pgm.CancelRequest(process_id, secret_key).encode())
-            await stream.receive_some(1)  # the server closes without answering
+        try:
+            stream = await open_backend(connection)
+            async with stream:
+                await stream.send_all(pgm.CancelRequest(process_id, secret_key).encode())
+                await stream.receive_some(1)  # the server closes without answering
+        except (OSError, trio.BrokenResourceError, backend_tls.BackendTLSError) as e:
+            log.warning("cancel not delivered connection=%s: %s", connection.name, e)
 
 
 async def handle_cancel(services: Services, process_id: int, secret_key: int) -> None:

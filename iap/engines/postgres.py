@@ -31,6 +31,7 @@ import trio
 
 from iap.classify import Classification, LexState, Risk, classify
 from iap.config import ConnectionConfig
+from iap.engines.backend_tls import BackendTLSError
 from iap.engines.cancel_keys import forget_cancel_key, new_cancel_key
 from iap.engines.pg_startup import (
     LOGIN_TIMEOUT,
@@ -615,7 +616,10 @@ async def _serve_session(
         try:
             with trio.fail_after(LOGIN_TIMEOUT):
                 backend = await open_backend(connection)
-        except (OSError, trio.TooSlowError) as e:
+        except BackendTLSError as e:
+            log.warning("backend TLS failed connection=%s: %s", connection.name, e)
+            raise StartupRefused("08006", f"iap: {e}") from e
+        except (OSError, trio.BrokenResourceError, trio.TooSlowError) as e:
             log.warning("backend unreachable connection=%s: %r", connection.name, e)
             raise StartupRefused(
                 "08006", f"iap could not reach the database of connection {connection.name}"

@@ -83,6 +83,7 @@ class ClientAuthenticator:
 
     user: str
     password: str | None
+    secure: bool = False  # the connection is TLS: the password may be sent as it is
 
     def first_response(self, plugin: str, scramble: bytes) -> tuple[str, bytes]:
         """The plugin to name in the handshake response and its auth data. An unsupported
@@ -105,14 +106,17 @@ class ClientAuthenticator:
 
     def more_data(self, data: bytes) -> bytes | None:
         """caching_sha2_password's AuthMoreData: 3 = fast auth succeeded (None: nothing to
-        send); 4 = the server wants the password in full, which needs TLS or RSA."""
+        send); 4 = the server wants the password in full: sent as it is (NUL-terminated)
+        over TLS, refused otherwise (the RSA exchange is not supported)."""
         if data[:1] == b"\x03":
             return None
         if data[:1] == b"\x04":
+            if self.secure:
+                return self._secret() + b"\0"
             raise AuthenticationFailed(
                 "the database asks for caching_sha2_password's full authentication, which"
-                " needs a TLS connection to the database; log in once with the mysql client"
-                " so the server caches the password, or use mysql_native_password"
+                " needs TLS to the database: set tls on the connection (or log in once with"
+                " the mysql client so the server caches the password)"
             )
         raise RemoteProtocolError(f"unexpected authentication data {data[:1].hex()}")
 

@@ -23,6 +23,7 @@ import psycopg
 import pytest
 import trio
 
+from iap.tls import ensure_generated
 from tests.helpers import Agent, Gateway, PgServer, running_gateway
 
 DATABASE = "authdb"
@@ -39,23 +40,33 @@ ENV = {
     "clear_user": "IAP_TEST_CLEAR_PASSWORD",
 }
 WRONG_ENV = "IAP_TEST_WRONG_PASSWORD"
+TLS_PASSWORD = "over tls only"
+TLS_ENV = "IAP_TEST_TLS_PASSWORD"
 
 
 # -- the private cluster ---------------------------------------------------------------------
 
 
-def _bin_dir() -> Path:
+def _bin_dir() -> tuple[Path, bool]:
+    """Server binaries (pgserver's or Debian's), preferring a build with TLS; and whether it
+    has TLS."""
+    candidates = [p.parent for p in sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))]
     try:
         from pgserver._commands import POSTGRES_BIN_PATH
 
         if (POSTGRES_BIN_PATH / "pg_ctl").exists():
-            return Path(POSTGRES_BIN_PATH)
+            candidates.append(Path(POSTGRES_BIN_PATH))
     except ImportError:
         pass
-    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
-    if debian:
-        return debian[-1].parent
-    pytest.fail("no PostgreSQL server binaries: install pgserver or Debian's postgresql")
+    if not candidates:
+        pytest.fail("no PostgreSQL server binaries: install pgserver or Debian's postgresql")
+    for bin_dir in candidates:
+        configure = subprocess.run(
+            [str(bin_dir / "pg_config"), "--configure"], capture_output=True, check=False
+        ).stdout
+        if b"openssl" in configure:
+            return bin_dir, True
+    return candidates[0], False
 
 
 def _free_port() -> int:
@@ -68,6 +79,7 @@ def _free_port() -> int:
 class AuthPg:
     server: PgServer
     log: Path
+    tls_ca: Path | None  # the CA of the server's certificate (None: a build without TLS)
 
     def log_size(self) -> int:
         return self.log.stat().st_size
@@ -80,8 +92,10 @@ class AuthPg:
 
 @pytest.fixture(scope="session")
 def auth_pg() -> Iterator[AuthPg]:
-    """A private cluster on 127.0.0.1:<free port> with password-authenticated roles."""
-    bin_dir = _bin_dir()
+    """A private cluster on 127.0.0.1:<free port> with password-authenticated roles, and
+    TLS with a certificate for 127.0.0.1 when the binaries have it (tls_user logs in over TLS
+    only)."""
+    bin_dir, has_tls = _bin_dir()
     run_as: dict[str, Any] = {}
     if os.geteuid() == 0:  # initdb and postgres refuse to run as root: use pgserver's user
         import pwd
@@ -113,14 +127,30 @@ def auth_pg() -> Iterator[AuthPg]:
             raise RuntimeError(f"{args} failed:\n{result.stdout.decode()}\n{server_log}")
 
     run("initdb", "-D", str(data), "-U", "postgres", "-E", "UTF8", "--no-locale", "-A", "trust")
-    (data / "pg_hba.conf").write_text(
+    hba = (
         "host all scram_user 127.0.0.1/32 scram-sha-256\n"
         "host all md5_user 127.0.0.1/32 md5\n"
         "host all clear_user 127.0.0.1/32 password\n"
         "host all postgres 127.0.0.1/32 trust\n"
     )
-    with (data / "postgresql.conf").open("a") as conf:
-        conf.write("\nlog_connections = on\nfsync = off\nmax_connections = 50\n")
+    conf = "\nlog_connections = on\nfsync = off\nmax_connections = 50\n"
+    tls_ca = None
+    if has_tls:
+        files = ensure_generated(root / "ca", ["127.0.0.1"])
+        for source, target in ((files.cert, "server.crt"), (files.key, "server.key")):
+            shutil.copy(source, data / target)
+            (data / target).chmod(0o600)
+            if run_as:
+                os.chown(data / target, run_as["user"], run_as["group"])
+        tls_ca = files.ca
+        hba = (
+            "hostssl all tls_user 127.0.0.1/32 scram-sha-256\n"
+            "hostnossl all tls_user 127.0.0.1/32 reject\n"
+        ) + hba
+        conf += "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
+    (data / "pg_hba.conf").write_text(hba)
+    with (data / "postgresql.conf").open("a") as f:
+        f.write(conf)
     port = _free_port()
     started = False
     try:
@@ -146,14 +176,15 @@ def auth_pg() -> Iterator[AuthPg]:
             "SET password_encryption = 'md5';"
             f"CREATE ROLE md5_user LOGIN PASSWORD '{_sql(PASSWORDS['md5_user'])}';"
         )
+        server.execute(f"CREATE ROLE tls_user LOGIN PASSWORD '{_sql(TLS_PASSWORD)}'")
         server.execute(f"CREATE DATABASE {DATABASE}")
         server.execute(
             "CREATE TABLE things (id int PRIMARY KEY, name text);"
             "INSERT INTO things VALUES (1, 'one'), (2, 'two');"
-            "GRANT SELECT ON things TO scram_user, md5_user, clear_user;",
+            "GRANT SELECT ON things TO scram_user, md5_user, clear_user, tls_user;",
             dbname=DATABASE,
         )
-        yield AuthPg(server, log)
+        yield AuthPg(server, log, tls_ca)
     finally:
         if started:
             run("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop")
@@ -190,7 +221,11 @@ def password_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def auth_gateway(
-    tmp_path: Path, auth_pg: AuthPg, password_file: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    auth_pg: AuthPg,
+    pg_server: PgServer,
+    password_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Gateway]:
     for user, var in ENV.items():
         monkeypatch.setenv(var, PASSWORDS[user])
@@ -210,6 +245,20 @@ tunnel = "127.0.0.1:0"
         )
     text += _connection("pg-md5-file", address, "md5_user", f'password_file = "{password_file}"')
     text += _connection("pg-scram-none", address, "scram_user", "")
+    monkeypatch.setenv(TLS_ENV, TLS_PASSWORD)
+    localhost = address.replace("127.0.0.1", "localhost")
+    ca = auth_pg.tls_ca
+    for name, where, tls in (
+        ("pg-tls-verify-full", address, f'tls = "verify-full"\ntls_ca = "{ca}"'),
+        ("pg-tls-verify-ca-by-name", localhost, f'tls = "verify-ca"\ntls_ca = "{ca}"'),
+        ("pg-tls-verify-full-by-name", localhost, f'tls = "verify-full"\ntls_ca = "{ca}"'),
+        ("pg-tls-untrusted", address, 'tls = "verify-full"'),  # the system's CAs
+        ("pg-tls-require", address, 'tls = "require"'),
+        ("pg-tls-disable", address, ""),
+    ):
+        text += _connection(name, where, "tls_user", f'password_env = "{TLS_ENV}"\n{tls}')
+    if not pg_server.address.startswith("/"):  # the machine's server, without TLS
+        text += _connection("pg-no-tls", pg_server.address, "postgres", 'tls = "require"')
     config = tmp_path / "gateway.toml"
     config.write_text(text)
     async with running_gateway(config) as gw:
@@ -352,3 +401,83 @@ async def test_no_password_configured_for_a_scram_role_is_refused_cleanly(
         ok = await psql(good.port, "SELECT current_user")
     assert ok.returncode == 0, ok.stderr.decode()
     assert ok.stdout.decode().strip() == "scram_user"
+
+
+# -- TLS to the database -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_pg(auth_pg: AuthPg) -> AuthPg:
+    if auth_pg.tls_ca is None:
+        pytest.skip("the PostgreSQL binaries found here were built without TLS")
+    return auth_pg
+
+
+async def test_tls_verify_full_logs_in_over_tls_and_cancels_through_it(
+    tls_pg: AuthPg, auth_gateway: Gateway, agent: Agent
+) -> None:
+    """The server takes tls_user over TLS only; the session says it is encrypted, and a
+    cancel (which the gateway forwards on a connection of its own) still works."""
+    before = tls_pg.log_size()
+    async with agent.connect("pg-tls-verify-full") as port:
+        with trio.fail_after(60):
+            seen = await trio.to_thread.run_sync(asyncio.run, _tls_session(port.port))
+    assert seen == {"user": "tls_user", "ssl": True, "sleep": "cancelled", "after": 2}
+    assert "canceling statement due to user request" in tls_pg.log_since(before)
+
+
+async def _tls_session(port: int) -> dict[str, Any]:
+    conn = await asyncpg.connect(
+        host="127.0.0.1", port=port, user="x", database=DATABASE, ssl=False, timeout=20
+    )
+    try:
+        row = await conn.fetchrow(
+            "SELECT current_user AS user, ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+        )
+        try:
+            await conn.execute("SELECT pg_sleep(30)", timeout=1)
+            sleep = "ran"
+        except TimeoutError:
+            sleep = "cancelled"
+        after = await conn.fetchval("SELECT count(*) FROM things")
+    finally:
+        await conn.close()
+    return {"user": row["user"], "ssl": row["ssl"], "sleep": sleep, "after": after}
+
+
+@pytest.mark.parametrize(
+    ("name", "refusal"),
+    [
+        ("pg-tls-verify-ca-by-name", None),  # the chain is checked, not the name
+        ("pg-tls-require", None),  # encrypted, nothing checked
+        ("pg-tls-verify-full-by-name", "was not accepted (tls = 'verify-full'): Hostname mismatch"),
+        ("pg-tls-untrusted", "was not accepted (tls = 'verify-full'): unable to get local issuer"),
+        ("pg-tls-disable", 'user "tls_user", database "authdb", no encryption'),
+    ],
+)
+async def test_each_tls_mode_checks_what_it_names(
+    tls_pg: AuthPg, auth_gateway: Gateway, agent: Agent, name: str, refusal: str | None
+) -> None:
+    async with agent.connect(name) as port:
+        result = await psql(port.port, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+    stderr = result.stderr.decode()
+    if refusal is None:
+        assert result.returncode == 0, stderr
+        assert result.stdout.decode().strip() == "t"
+    else:
+        assert result.returncode == 2, stderr
+        assert "FATAL:" in stderr and refusal in stderr, stderr
+
+
+async def test_tls_required_of_a_server_without_it_is_a_clear_refusal(
+    pg_server: PgServer, auth_gateway: Gateway, agent: Agent
+) -> None:
+    if pg_server.address.startswith("/"):
+        pytest.skip("the machine's PostgreSQL is reached over a unix socket; TLS is TCP only")
+    if pg_server.execute("SHOW ssl") == [("on",)]:
+        pytest.skip("the machine's PostgreSQL offers TLS")
+    async with agent.connect("pg-no-tls") as port:
+        result = await psql(port.port, "SELECT 1")
+    stderr = result.stderr.decode()
+    assert result.returncode == 2, stderr
+    assert "the database of connection pg-no-tls does not offer TLS" in stderr, stderr

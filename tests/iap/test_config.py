@@ -45,6 +45,8 @@ address = "127.0.0.1:5432"
 database = "app"
 user = "app"
 password_file = "secrets/pg"
+tls = "verify-full"
+tls_ca = "certs/db-ca.pem"
 """,
         )
     )
@@ -53,6 +55,7 @@ password_file = "secrets/pg"
     assert config.tls.cert == tmp_path / "certs/gw.pem"
     assert config.tls.key == Path("/etc/iap/gw.key")
     assert config.connections[0].password_file == tmp_path / "secrets/pg"
+    assert config.connections[0].tls_ca == tmp_path / "certs/db-ca.pem"
 
 
 def test_defaults_follow_the_design(tmp_path: Path) -> None:
@@ -79,6 +82,20 @@ def test_defaults_follow_the_design(tmp_path: Path) -> None:
             "[[connections]]\nname='a'\naddress='h:1'\ndatabase='d'\nuser='u'\n"
             "[[connections]]\nname='a'\naddress='h:2'\ndatabase='d'\nuser='u'\n",
             "duplicate connection names: a",
+        ),
+        (
+            "[[connections]]\nname='a'\naddress='/run/postgresql'\ndatabase='d'\nuser='u'\n"
+            "tls = 'require'\n",
+            "connection a: tls = 'require' needs a postgres or mysql connection over TCP",
+        ),
+        (
+            "[[connections]]\nname='a'\naddress='h:1'\ndatabase='d'\nuser='u'\n"
+            "tls = 'require'\ntls_ca = 'ca.pem'\n",
+            "tls_ca is used only to verify",
+        ),
+        (
+            "[[connections]]\nname='a'\naddress='h:1'\ndatabase='d'\nuser='u'\ntls = 'on'\n",
+            "tls",
         ),
     ],
 )

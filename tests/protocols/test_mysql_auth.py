@@ -197,7 +197,14 @@ def test_fast_auth_success_needs_no_answer() -> None:
 def test_full_authentication_request_fails_with_what_to_do() -> None:
     with pytest.raises(AuthenticationFailed, match="TLS") as failed:
         ClientAuthenticator("root", "secret").more_data(b"\x04")
-    assert "mysql_native_password" in str(failed.value)
+    assert "set tls on the connection" in str(failed.value)
+
+
+def test_full_authentication_over_tls_sends_the_password_nul_terminated() -> None:
+    # MySQL's caching_sha2_password over a secure transport: the clear password and a NUL.
+    assert ClientAuthenticator("root", "sécret", secure=True).more_data(b"\x04") == (
+        "sécret".encode() + b"\0"
+    )
 
 
 @pytest.mark.parametrize("data", [b"", b"\x02", b"-----BEGIN PUBLIC KEY-----"])
