@@ -38,11 +38,15 @@ def check_shareable(config: GatewayConfig) -> None:
 
 
 def prepare(config: GatewayConfig) -> None:
-    """Create the schema, keys and TLS files once, before any worker starts."""
+    """Create the schema, keys and TLS files once, before any worker starts; forget the
+    cancel keys of an earlier run (its sessions ended with it, even if a worker crashed)."""
     from iap.gateway import open_identity, open_store, tls_files
 
     store = open_store(config)
     try:
+        stale = store.clear_cancel_keys()
+        if stale:
+            log.info("forgot %d cancel keys left by an earlier run", stale)
         open_identity(config, store, time.time).public_key_pem()
         tls_files(config)
     finally:

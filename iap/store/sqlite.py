@@ -611,6 +611,9 @@ class SQLiteStore:
         )
         return CancelKey(*rows[0]) if rows else None
 
+    def clear_cancel_keys(self) -> int:
+        return self._write("DELETE FROM cancel_keys")
+
     def delete_cancel_key(self, process_id: int, secret_key: int) -> None:
         self._write(
             "DELETE FROM cancel_keys WHERE process_id = ? AND secret_key = ?",

@@ -133,6 +133,10 @@ def test_cancel_keys_round_trip_with_their_owner_and_refuse_a_taken_key(
     assert store.get_cancel_key(7, 1235) is None
     store.delete_cancel_key(7, 1234)
     assert store.get_cancel_key(7, 1234) is None
+    for process_id in (1, 2):
+        assert store.put_cancel_key(CancelKey(process_id, -1, "s", "bob", "my", 9, None, 1.0))
+    assert store.clear_cancel_keys() == 2
+    assert store.get_cancel_key(1, -1) is None and store.clear_cancel_keys() == 0
 
 
 # users and MFA

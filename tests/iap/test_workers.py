@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from iap.config import ConfigError, GatewayConfig
-from iap.workers import check_shareable, parse_worker
+from iap.gateway import open_store
+from iap.store.base import CancelKey
+from iap.workers import check_shareable, parse_worker, prepare
 
 
 def config(api: str, tunnel: str, listen: str | None) -> GatewayConfig:
@@ -46,3 +50,19 @@ def test_worker_argument() -> None:
     for bad in ("2/2", "1", "a/2", "-1/2", "1/0"):
         with pytest.raises(ValueError, match="I/N"):
             parse_worker(bad)
+
+
+def test_prepare_forgets_the_cancel_keys_of_an_earlier_run(tmp_path: Path) -> None:
+    """A worker that crashed left its keys in the store; no session outlives the gateway."""
+    gateway = GatewayConfig.model_validate({"gateway": {"data_dir": str(tmp_path)}})
+    store = open_store(gateway)
+    try:
+        assert store.put_cancel_key(CancelKey(5, -1, "s1", "alice", "my", 12, None, 1.0))
+    finally:
+        store.close()
+    prepare(gateway)
+    store = open_store(gateway)
+    try:
+        assert store.get_cancel_key(5, -1) is None
+    finally:
+        store.close()
