@@ -98,7 +98,7 @@ class ConnectionConfig(_Model):
             raise ValueError(
                 f"connection {self.name}: give password_env or password_file, not both"
             )
-        if self.tls != "disable" and (self.kind == "tcp" or self.is_unix_socket):
+        if self.uses_tls and (self.kind == "tcp" or self.is_unix_socket):
             raise ValueError(
                 f"connection {self.name}: tls = {self.tls!r} needs a postgres or mysql"
                 " connection over TCP (host:port)"
@@ -134,6 +134,11 @@ class ConnectionConfig(_Model):
     @property
     def is_unix_socket(self) -> bool:
         return self.address.startswith("/")
+
+    @property
+    def uses_tls(self) -> bool:
+        """The gateway talks TLS to this connection's database."""
+        return self.tls != "disable"
 
 
 class Rule(_Model):

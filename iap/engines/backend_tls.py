@@ -27,7 +27,7 @@ _contexts: dict[tuple[str, Path | None], ssl.SSLContext] = {}
 def client_context(connection: ConnectionConfig) -> ssl.SSLContext | None:
     """The context for the connection's `tls` mode (None: plaintext). Built once per mode
     and CA file (loading CAs costs milliseconds)."""
-    if connection.tls == "disable":
+    if not connection.uses_tls:
         return None
     key = (connection.tls, connection.tls_ca)
     context = _contexts.get(key)

@@ -200,7 +200,7 @@ async def login_backend(
     flags = client_flags(response, server)
     max_packet = response.max_packet or 16 * 1024 * 1024
     seq = 1
-    if connection.tls != "disable":
+    if connection.uses_tls:
         if not server.capabilities & Capability.SSL:
             raise backend_tls.refused(connection)
         flags |= Capability.SSL
@@ -208,9 +208,7 @@ async def login_backend(
         await backend.send_all(encode_packet(seq, request.encode()))
         backend = await backend_tls.start_tls(backend, connection)
         seq += 1
-    auth = ClientAuthenticator(
-        connection.user, connection.password(), secure=connection.tls != "disable"
-    )
+    auth = ClientAuthenticator(connection.user, connection.password(), secure=connection.uses_tls)
     plugin, data = auth.first_response(server.auth_plugin, server.auth_data)
     ours = HandshakeResponse(
         capabilities=flags,

@@ -141,7 +141,7 @@ async def open_backend(connection: ConnectionConfig) -> FastStream:
         return await connect_unix(path)
     host, port = split_address(connection.address)
     stream = await connect_tcp(host, port)
-    if connection.tls == "disable":
+    if not connection.uses_tls:
         return stream
     try:
         await stream.send_all(pgm.SSLRequest().encode())
