@@ -161,6 +161,13 @@ class Agent:
     home: Path
     gateway: Gateway
 
+    @classmethod
+    async def logged_in(cls, gateway: Gateway, user: str) -> Agent:
+        """`user`'s agent after `iap login` (its IAP_HOME beside the gateway's config)."""
+        agent = cls(gateway.config_path.parent / f"{user}-home", gateway)
+        await agent.login(user)
+        return agent
+
     def env(self) -> dict[str, str]:
         return {**os.environ, "IAP_HOME": str(self.home), "PYTHONUNBUFFERED": "1"}
 

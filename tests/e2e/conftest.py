@@ -43,10 +43,8 @@ async def gateway(
 
 
 @pytest.fixture
-async def alice(tmp_path: Path, gateway: Gateway) -> Agent:
-    agent = Agent(tmp_path / "alice-home", gateway)
-    await agent.login("alice")
-    return agent
+async def alice(gateway: Gateway) -> Agent:
+    return await Agent.logged_in(gateway, "alice")
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import trio
 
@@ -42,11 +40,9 @@ def config_extra() -> str:
     return RULES
 
 
-async def agent_for(gateway: Gateway, tmp_path: Path, user: str, *roles: str) -> Agent:
+async def agent_for(gateway: Gateway, user: str, *roles: str) -> Agent:
     gateway.add_user(user, *roles)
-    agent = Agent(tmp_path / f"{user}-home", gateway)
-    await agent.login(user)
-    return agent
+    return await Agent.logged_in(gateway, user)
 
 
 async def test_four_eyes_needs_two_reviewers_and_never_the_requester(
@@ -55,12 +51,10 @@ async def test_four_eyes_needs_two_reviewers_and_never_the_requester(
     port: ConnectedPort,
     database: str,
     pg_server: PgServer,
-    tmp_path: Path,
 ) -> None:
-    bob = Agent(tmp_path / "bob-home", gateway)
-    await bob.login("bob")
-    dave = await agent_for(gateway, tmp_path, "dave", "dba")
-    erin = await agent_for(gateway, tmp_path, "erin", "dev")
+    bob = await Agent.logged_in(gateway, "bob")
+    dave = await agent_for(gateway, "dave", "dba")
+    erin = await agent_for(gateway, "erin", "dev")
 
     psql = await start_psql(port, database)
     await psql.send("DELETE FROM items;")
@@ -129,9 +123,9 @@ async def test_deny_rule_refuses_at_once_and_session_stays_usable(
 
 
 async def test_grace_releases_later_statements_of_the_same_class_once_approved(
-    gateway: Gateway, database: str, pg_server: PgServer, tmp_path: Path
+    gateway: Gateway, database: str, pg_server: PgServer
 ) -> None:
-    carol = await agent_for(gateway, tmp_path, "carol", "dev")
+    carol = await agent_for(gateway, "carol", "dev")
     async with carol.connect() as carol_port:
         psql = await start_psql(carol_port, database)
         await psql.send("CREATE TABLE graced_one (id int);")

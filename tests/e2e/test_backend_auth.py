@@ -267,10 +267,8 @@ tunnel = "127.0.0.1:0"
 
 
 @pytest.fixture
-async def agent(tmp_path: Path, auth_gateway: Gateway) -> Agent:
-    a = Agent(tmp_path / "alice-home", auth_gateway)
-    await a.login("alice")
-    return a
+async def agent(auth_gateway: Gateway) -> Agent:
+    return await Agent.logged_in(auth_gateway, "alice")
 
 
 async def psql(port: int, sql: str) -> subprocess.CompletedProcess[bytes]:

@@ -140,10 +140,8 @@ tunnel = "127.0.0.1:0"
 
 
 @pytest.fixture
-async def my_alice(tmp_path: Path, my_gateway: Gateway) -> Agent:
-    agent = Agent(tmp_path / "alice-home", my_gateway)
-    await agent.login("alice")
-    return agent
+async def my_alice(my_gateway: Gateway) -> Agent:
+    return await Agent.logged_in(my_gateway, "alice")
 
 
 @pytest.fixture
@@ -340,12 +338,11 @@ action = "deny"
 
 @pytest.mark.parametrize("rules", [DENY_ADMIN])
 async def test_kill_of_another_users_connection_id_is_an_admin_statement_like_any_other(
-    tmp_path: Path, my_gateway: Gateway, my_port: ConnectedPort, backend: Backend
+    my_gateway: Gateway, my_port: ConnectedPort, backend: Backend
 ) -> None:
     """Only the user a connection id was given to may KILL through it; for anyone else
     `KILL QUERY id` is an admin statement (denied here) and the hold goes on."""
-    bob = Agent(tmp_path / "bob-home", my_gateway)
-    await bob.login("bob")
+    bob = await Agent.logged_in(my_gateway, "bob")
     errors: list[Any] = []
     held = await in_thread(connect, my_port, backend)
     try:

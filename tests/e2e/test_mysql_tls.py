@@ -171,10 +171,8 @@ async def tls_gateway(
 
 
 @pytest.fixture
-async def agent(tmp_path: Path, tls_gateway: Gateway) -> Agent:
-    a = Agent(tmp_path / "alice-home", tls_gateway)
-    await a.login("alice")
-    return a
+async def agent(tls_gateway: Gateway) -> Agent:
+    return await Agent.logged_in(tls_gateway, "alice")
 
 
 def _session(port: int) -> dict[str, Any]:
