@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint clean bench bench-deps
+.PHONY: install demo test lint clean bench bench-deps services
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# PostgreSQL 15 and MariaDB 10.11 from Debian, installed when missing and started, set up as the
+# tests expect (needs root; `make test` never does this by itself). .ci/run calls it.
+services:
+	./.ci/services
 
 lint: $(STAMP)
 	$(BIN)/ruff check iap protocols agent tests bench

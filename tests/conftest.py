@@ -78,7 +78,10 @@ def mariadb_server() -> MariaDBServer:
     try:
         server.connect().close()
     except pymysql.MySQLError as e:
-        reason = f"MariaDB is not reachable on 127.0.0.1:3306 ({e})"
+        reason = (
+            f"MariaDB is not reachable on 127.0.0.1:3306 ({e}); "
+            "`sudo make services` installs and starts it"
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{reason}; CI=true requires it")
         pytest.skip(reason)
