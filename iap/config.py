@@ -185,6 +185,9 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 
 class PolicySection(_Model):
     safe_functions: tuple[str, ...] = ()  # user-defined functions the operator vouches for
+    # Statements longer than this are not parsed: they are `unknown` (a rule may allow
+    # unknown for, say, a bulk-load connection). Parsing costs about 1 s and 100 MB per MB.
+    max_statement_bytes: int = Field(default=1024 * 1024, ge=1024)
 
 
 class GatewayConfig(_Model):

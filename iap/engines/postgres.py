@@ -24,6 +24,7 @@ import secrets
 import ssl
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -60,10 +61,28 @@ from protocols.postgres.framing import (
     parameter_status,
     scan_frames,
 )
+from protocols.postgres.replies import (
+    BIND,
+    CLOSE,
+    DESCRIBE,
+    EXECUTE,
+    FLUSH,
+    FUNCTION_CALL,
+    PARSE,
+    QUERY,
+    SYNC,
+    Done,
+    Failed,
+    Ready,
+    ReplyTracker,
+    Skipped,
+)
 
 log = logging.getLogger("iap.postgres")
 
 MAX_BATCH_BYTES = 64 * 1024 * 1024
+DRAIN_TIMEOUT = 30.0  # how long the replies to forwarded statements are awaited at the end
+CLASSIFY_INLINE_BYTES = 16 * 1024  # longer texts are classified in a worker thread
 
 
 class ClientGone(Exception):
@@ -72,19 +91,41 @@ class ClientGone(Exception):
 
 @dataclass(frozen=True, slots=True)
 class PreparedStatement:
+    """A statement the server holds under a name (or the unnamed one), as iap classified it.
+
+    cls is the classification of its text: kept for the session effects it has when run
+    (SQL PREPARE, DEALLOCATE or DISCARD sent through Parse) and for statements that EXECUTE
+    another prepared statement, whose class is read again when they are bound."""
+
     sql: str
     risk: Risk
     reasons: tuple[str, ...]
+    cls: Classification | None = None
 
 
 _UNKNOWN_STATEMENT = "prepared statement {!r} is not known to iap"
+_CHANGED_IN_BATCH = (
+    "it executes prepared statement {!r}, which an earlier message of the same batch changes"
+)
 # What every statement is taken for when the gateway runs with IAP_UNSAFE_NO_CLASSIFY=1.
 _UNCLASSIFIED = Classification(Risk.READ, (), ("not classified (IAP_UNSAFE_NO_CLASSIFY)",))
+_UNANSWERED = "the session ended before the server answered"
+
+
+def _has_effects(cls: Classification | None) -> bool:
+    return cls is not None and bool(cls.prepares or cls.deallocates or cls.deallocate_all)
+
+
+def _touches(cls: Classification) -> tuple[frozenset[str], bool]:
+    """The prepared names a statement's session effects change, and whether it clears all."""
+    names = frozenset(cls.deallocates) | frozenset(n for n, _ in cls.prepares)
+    return names, cls.deallocate_all
 
 
 @dataclass(slots=True)
-class _Unit:
-    """What the backend will answer with one ReadyForQuery (a Query, or a batch to Sync)."""
+class _Part:
+    """What one decision let through: a Query, or an extended-protocol batch up to its Sync
+    or Flush. Audited when the server has answered the unit it belongs to."""
 
     sql: str
     risk: Risk
@@ -93,8 +134,37 @@ class _Unit:
     started: float = field(default_factory=time.monotonic)
     rows: int | None = None
     error: str | None = None
-    replace_error: bytes | None = None  # our refusal, sent instead of the backend's error
-    audited: bool = True
+    skipped: bool = False  # the server discarded it after an earlier error: nothing ran
+    effects: Classification | None = None  # a Query's SQL PREPARE/DEALLOCATE/DISCARD
+
+    def touches(self) -> tuple[frozenset[str], bool]:
+        return _touches(self.effects) if self.effects is not None else (frozenset(), False)
+
+
+@dataclass(slots=True)
+class _Unit:
+    """What one ReadyForQuery ends: a Query, a FunctionCall, or the messages up to a Sync."""
+
+    parts: list[_Part] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Step:
+    """The tracker's token for one forwarded extended-protocol message."""
+
+    kind: int
+    part: _Part | None = None
+    name: str = ""  # Parse, Close: the statement; Bind, Execute: the portal
+    statement: PreparedStatement | None = None  # Parse: made; Bind, Execute: what runs
+    closes_statement: bool = False
+    refusal: bytes | None = None  # our error, sent instead of the backend's to this probe
+
+    def touches(self) -> tuple[frozenset[str], bool]:
+        if self.kind == PARSE or self.closes_statement:
+            return frozenset((self.name,)), False
+        if self.kind == EXECUTE and self.statement is not None and self.statement.cls:
+            return _touches(self.statement.cls)
+        return frozenset(), False
 
 
 @dataclass(slots=True)
@@ -102,9 +172,13 @@ class _Batch:
     """Extended-protocol messages up to Sync/Flush, with what they do to prepared names."""
 
     frames: list[bytes] = field(default_factory=list)
+    steps: list[_Step] = field(default_factory=list)
     size: int = 0
     parsed: dict[str, PreparedStatement | None] = field(default_factory=dict)  # None = closed
+    portals: dict[str, PreparedStatement] = field(default_factory=dict)
     bound: list[tuple[PreparedStatement, pgm.Bind]] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)  # names its earlier messages change
+    touched_all: bool = False
     calls: int = 0  # fast-path FunctionCall messages
 
 
@@ -128,7 +202,22 @@ def _bind_preview(bind: pgm.Bind) -> list[object]:
     ]
 
 
+def _lexes_alike(sql: str) -> bool:
+    """True when every lexing state reads sql alike: without a backslash,
+    standard_conforming_strings changes nothing, and every client encoding the server
+    accepts reads ASCII as ASCII."""
+    return sql.isascii() and "\\" not in sql
+
+
 class PostgresSession:
+    """The relay of one PostgreSQL session, and what it knows of the server's state.
+
+    What the server decides (prepared statements and portals, the lexing state, which
+    statements ran and how) is learnt from its replies through a ReplyTracker, never from
+    what the client asked. While an answer that a statement depends on is outstanding, that
+    statement waits for it (or, when only the client's next Sync could bring it, is read in
+    the stricter way)."""
+
     def __init__(
         self,
         session: Session,
@@ -142,11 +231,19 @@ class PostgresSession:
         self.client_conn = client_conn
         self.client_lock = trio.StrictFIFOLock()
         self.lex = LexState()
+        self.tracker = ReplyTracker()
+        # the server's prepared statements and portals, as its answers confirmed them
         self.prepared: dict[str, PreparedStatement] = {}
         self.prepared_risk: dict[str, Risk] = {}
+        self.portals: dict[str, PreparedStatement] = {}
+        # forwarded steps and Query parts whose effects on prepared names await an answer
+        self.unresolved: list[_Step | _Part] = []
         self.batch = _Batch()
-        self.inflight: deque[_Unit] = deque()
-        self.open_unit: _Unit | None = None  # a batch forwarded at Flush, until its Sync
+        self.inflight: deque[_Unit] = deque()  # units forwarded, until their ReadyForQuery
+        self.open_unit: _Unit | None = None  # parts forwarded at Flush, until the Sync
+        self.answered = trio.Event()  # set (and replaced) whenever the server answered
+        self.backend_done = False
+        self.backend_error: ProtocolError | None = None
         self.safe_functions = frozenset(session.services.config.policy.safe_functions)
         self.input = ClientInput(client, session)
 
@@ -155,12 +252,16 @@ class PostgresSession:
     async def to_client(self, data: bytes) -> None:
         # Replies and hold notices come from two tasks; the lock keeps their frames whole.
         # Taken without a wait when free (the usual case), which skips a schedule point.
+        if self.session.client_gone.is_set():
+            return  # the replies still count for the audit; nobody is there to read them
         try:
             self.client_lock.acquire_nowait()
         except trio.WouldBlock:
             await self.client_lock.acquire()
         try:
             await self.client.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self.session.client_gone.set()
         finally:
             self.client_lock.release()
 
@@ -170,73 +271,254 @@ class PostgresSession:
     # -- relay ---------------------------------------------------------------------------------
 
     async def relay(self) -> None:
-        """Client messages are read and handled in this task; backend replies in another."""
+        """Client messages are read and handled in this task; backend replies in another.
+
+        When the client is done (Terminate, gone, or a protocol error), the replies to what
+        was already forwarded are still read, for DRAIN_TIMEOUT at most, so that every
+        statement that ran is audited with its outcome."""
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(
-                partial(
-                    pump_backend,
-                    self.backend,
-                    self._scan_backend,
-                    self.to_client,
-                    cancel=nursery.cancel_scope,
-                    log=log,
-                    session_id=self.session.id,
-                )
+            nursery.start_soon(self._pump, nursery.cancel_scope)
+            try:
+                await self._process_client()
+            finally:
+                with trio.CancelScope(shield=True), trio.move_on_after(DRAIN_TIMEOUT):
+                    await self._wait_until(lambda: not self.inflight)
+                nursery.cancel_scope.cancel()
+                self._audit_unanswered()
+
+    async def _pump(self, cancel: trio.CancelScope) -> None:
+        try:
+            await pump_backend(
+                self.backend,
+                self._scan_backend,
+                self.to_client,
+                cancel=cancel,
+                log=log,
+                session_id=self.session.id,
             )
-            await self._process_client()
-            nursery.cancel_scope.cancel()
+        finally:
+            self.backend_done = True
+            self._wake()
+
+    def _wake(self) -> None:
+        self.answered.set()
+        self.answered = trio.Event()
+
+    async def _wait_until(self, done: Callable[[], bool]) -> None:
+        """Wait for the server's answers until done() (or the backend is gone)."""
+        while not done() and not self.backend_done:
+            await self.answered.wait()
+
+    async def _settle(self, done: Callable[[], bool]) -> None:
+        """Before handling the client's next message: wait until done(), reading ahead from
+        the client meanwhile so that one who leaves is noticed at once."""
+        if done():
+            return
+        async with trio.open_nursery() as watch:
+            watch.start_soon(self.input.read_ahead_while_held)
+
+            async def client_leaves() -> None:
+                await self.session.client_gone.wait()
+                watch.cancel_scope.cancel()
+
+            watch.start_soon(client_leaves)
+            await self._wait_until(done)
+            watch.cancel_scope.cancel()
+        if not done():
+            raise ClientGone()
+
+    # -- what the server says ------------------------------------------------------------------
 
     def _scan_backend(self, buf: bytearray) -> tuple[int, bytes]:
         """Follow what the backend says: (bytes consumed, bytes to forward, errors replaced)."""
+        try:
+            return self._follow_backend(buf)
+        except ProtocolError as e:
+            self.backend_error = e
+            raise
+
+    def _follow_backend(self, buf: bytearray) -> tuple[int, bytes]:
         frames, consumed = scan_frames(buf)
         if not consumed:
             return 0, b""
         out: list[bytes] = []
         start = 0
+        view = memoryview(buf)
+        received = self.tracker.received
         for kind, payload, end in frames:
-            frame_start = payload - 5
-            unit = self.inflight[0] if self.inflight else None
-            if kind == 0x5A:  # ReadyForQuery
-                if unit is not None:
-                    self.inflight.popleft()
-                    self._finish_unit(unit)
-            elif kind == 0x45 and unit is not None:  # ErrorResponse
-                code, message = error_code_and_message(memoryview(buf)[payload:end])
-                unit.error = f"{code}: {message}"
-                if unit.replace_error is not None:
-                    out.append(bytes(buf[start:frame_start]))
-                    out.append(unit.replace_error)
-                    unit.replace_error = None
-                    start = end
-            elif kind == 0x43 and unit is not None:  # CommandComplete
-                rows = command_rows(memoryview(buf)[payload:end])
-                if rows is not None:
-                    unit.rows = (unit.rows or 0) + rows
-            elif kind == 0x53:  # ParameterStatus
-                name, value = parameter_status(memoryview(buf)[payload:end])
-                self.track_parameter(name, value)
+            if kind == 0x44:  # DataRow: nothing to learn
+                continue
+            if kind == 0x53:  # ParameterStatus
+                self.track_parameter(*parameter_status(view[payload:end]))
+                continue
+            for event in received(kind, view[payload:end]):
+                if isinstance(event, Failed):
+                    replacement = self._on_failed(event, view[payload:end])
+                    if replacement is not None:
+                        out.append(bytes(buf[start : payload - 5]))
+                        out.append(replacement)
+                        start = end
+                else:
+                    self._on_event(event)
         out.append(bytes(buf[start:consumed]))
+        view.release()
+        self._wake()
         return consumed, b"".join(out)
+
+    def _on_failed(self, event: Failed, payload: memoryview) -> bytes | None:
+        """An ErrorResponse answered this message: our refusal's text, or the part fails."""
+        step = event.token
+        if isinstance(step, _Step) and step.refusal is not None:
+            return step.refusal
+        part = self._part_of(step)
+        if part is not None:
+            code, message = error_code_and_message(payload)
+            part.error = f"{code}: {message}"
+        self._resolve(step)
+        return None
+
+    def _on_event(self, event: Done | Skipped | Ready) -> None:
+        token = event.token
+        if isinstance(event, Ready):
+            assert isinstance(token, _Unit)
+            self._finish_unit(token, event.status)
+        elif isinstance(event, Skipped):
+            part = self._part_of(token)
+            if part is not None and part.error is None:
+                part.skipped = True
+            self._resolve(token)
+        elif isinstance(token, _Step):
+            self._done(token, event)
+        elif isinstance(token, _Unit) and event.tag_payload is not None:  # a Query's statement
+            self._count_rows(token.parts[-1], event.tag_payload)
+
+    def _done(self, step: _Step, event: Done) -> None:
+        if step.kind == PARSE:
+            assert step.statement is not None
+            self._set_prepared(step.name, step.statement)
+        elif step.kind == CLOSE and step.closes_statement:
+            self._forget_prepared(step.name)
+        elif step.kind == CLOSE:
+            self.portals.pop(step.name, None)
+        elif step.kind == BIND and step.statement is not None:
+            self.portals[step.name] = step.statement
+        elif step.kind == EXECUTE:
+            if step.statement is not None and step.statement.cls is not None:
+                self._apply_effects(step.statement.cls, ran=True)
+            if step.part is not None and event.tag_payload is not None:
+                self._count_rows(step.part, event.tag_payload)
+        self._resolve(step)
+
+    @staticmethod
+    def _part_of(token: object) -> _Part | None:
+        if isinstance(token, _Step):
+            return token.part
+        if isinstance(token, _Unit) and token.parts:
+            return token.parts[-1]
+        return None
+
+    @staticmethod
+    def _count_rows(part: _Part, tag_payload: bytes) -> None:
+        rows = command_rows(tag_payload)
+        if rows is not None:
+            part.rows = (part.rows or 0) + rows
+
+    def _finish_unit(self, unit: _Unit, status: str) -> None:
+        """ReadyForQuery answered unit. Units sent before it are finished too: their Sync
+        reached the server during a COPY, which ignores it, so this one answers them all."""
+        while self.inflight:
+            done = self.inflight.popleft()
+            for part in done.parts:
+                if part.effects is not None:  # a Query's SQL PREPARE / DEALLOCATE / DISCARD
+                    if not part.skipped:  # the server discarded it: nothing changed
+                        self._apply_effects(part.effects, ran=part.error is None)
+                    self._resolve(part)
+                self._audit_part(part)
+            if done is unit:
+                break
+        if status == "I":  # no transaction open: the server has dropped every portal
+            self.portals.clear()
+
+    def _audit_part(self, part: _Part, *, unanswered: bool = False) -> None:
+        if unanswered:
+            outcome, error = "unknown", part.error or _UNANSWERED
+        elif part.error is not None:
+            outcome, error = "error", part.error
+        elif part.skipped:
+            outcome, error = "skipped", "not run: the server skipped it after an earlier error"
+        else:
+            outcome, error = "ok", None
+        self.session.audit(
+            part.risk,
+            part.decision,
+            part.sql,
+            request_id=part.request_id,
+            outcome=outcome,
+            rows=part.rows,
+            error=error,
+            duration_ms=round((time.monotonic() - part.started) * 1000, 3),
+        )
+
+    def _audit_unanswered(self) -> None:
+        """The relay ended with units the server never answered: audit them as unknown."""
+        units = list(self.inflight)
+        if self.open_unit is not None:
+            units.append(self.open_unit)
+        self.inflight.clear()
+        self.open_unit = None
+        for unit in units:
+            for part in unit.parts:
+                self._audit_part(part, unanswered=True)
+
+    # -- the server's prepared statements ------------------------------------------------------
+
+    def _set_prepared(self, name: str, statement: PreparedStatement) -> None:
+        self.prepared[name] = statement
+        self.prepared_risk[name] = statement.risk
+
+    def _forget_prepared(self, name: str) -> None:
+        self.prepared.pop(name, None)
+        self.prepared_risk.pop(name, None)
+
+    def _apply_effects(self, cls: Classification, *, ran: bool) -> None:
+        """SQL PREPARE / DEALLOCATE / DISCARD share the protocol's statement namespace.
+
+        ran: the server carried out the whole string. Otherwise it stopped somewhere in it,
+        and what it did to the names the string touches is not known: they are forgotten
+        (a name iap does not know is `unknown`)."""
+        if cls.deallocate_all:
+            self.prepared.clear()
+            self.prepared_risk.clear()
+        for name in cls.deallocates:
+            self._forget_prepared(name)
+        if not ran:
+            for name, _ in cls.prepares:
+                self._forget_prepared(name)
+            return
+        reasons = tuple(r for s in cls.statements for r in s.reasons)
+        for name, risk in cls.prepares:
+            self._set_prepared(name, PreparedStatement(f"<PREPARE {name}>", risk, reasons))
+
+    def _resolve(self, token: object) -> None:
+        for i, item in enumerate(self.unresolved):
+            if item is token:
+                del self.unresolved[i]
+                return
+
+    def _pending(self, names: Iterable[str]) -> bool:
+        """True while a forwarded message may still change one of these prepared names."""
+        wanted = set(names)
+        for item in self.unresolved:
+            touched, everything = item.touches()
+            if everything or touched & wanted:
+                return True
+        return False
 
     def track_parameter(self, name: str, value: str) -> None:
         if name == "standard_conforming_strings":
             self.lex = LexState(value == "on", self.lex.client_encoding)
         elif name == "client_encoding":
             self.lex = LexState(self.lex.standard_conforming_strings, value)
-
-    def _finish_unit(self, unit: _Unit) -> None:
-        if not unit.audited:
-            return
-        self.session.audit(
-            unit.risk,
-            unit.decision,
-            unit.sql,
-            request_id=unit.request_id,
-            outcome="error" if unit.error else "ok",
-            rows=unit.rows,
-            error=unit.error,
-            duration_ms=round((time.monotonic() - unit.started) * 1000, 3),
-        )
 
     # -- client messages -----------------------------------------------------------------------
 
@@ -259,61 +541,137 @@ class PostgresSession:
 
     async def _handle(self, msg: object) -> None:
         frame = self.client_conn.last_frame  # the message as the client sent it
+        batch = self.batch
         if isinstance(msg, pgm.Query):
+            if batch.frames:  # the server runs what came before it first: decide that first
+                await self._end_batch(sync=False)
             await self._simple_query(msg, frame)
         elif isinstance(msg, pgm.Parse):
-            cls = self._classify(msg.query)
-            self.batch.parsed[msg.name] = PreparedStatement(msg.query, cls.risk, cls.reasons)
-            self._add_to_batch(frame)
+            cls = await self._classify(msg.query)
+            statement = PreparedStatement(msg.query, cls.risk, cls.reasons, cls)
+            batch.parsed[msg.name] = statement
+            self._add_to_batch(frame, _Step(PARSE, name=msg.name, statement=statement))
+            batch.touched.add(msg.name)
         elif isinstance(msg, pgm.Bind):
-            self.batch.bound.append((self._lookup(msg.statement), msg))
-            self._add_to_batch(frame)
+            statement = await self._bound_statement(msg.statement)
+            batch.bound.append((statement, msg))
+            batch.portals[msg.portal] = statement
+            self._add_to_batch(frame, _Step(BIND, name=msg.portal, statement=statement))
+        elif isinstance(msg, pgm.Execute):
+            running = batch.portals.get(msg.portal) or self.portals.get(msg.portal)
+            step = _Step(EXECUTE, name=msg.portal, statement=running)
+            self._add_to_batch(frame, step)
+            if running is not None and _has_effects(running.cls):
+                names, everything = step.touches()
+                batch.touched |= names
+                batch.touched_all = batch.touched_all or everything
         elif isinstance(msg, pgm.Close):
-            if msg.kind == "S":
-                self.batch.parsed[msg.name] = None
-            self._add_to_batch(frame)
+            statement_close = msg.kind == "S"
+            if statement_close:
+                batch.parsed[msg.name] = None
+                batch.touched.add(msg.name)
+            else:
+                batch.portals.pop(msg.name, None)
+            self._add_to_batch(frame, _Step(CLOSE, name=msg.name, closes_statement=statement_close))
+        elif isinstance(msg, pgm.Describe):
+            self._add_to_batch(frame, _Step(DESCRIBE))
         elif isinstance(msg, pgm.FunctionCall):
-            self.batch.calls += 1
-            self._add_to_batch(frame)
+            batch.calls += 1
+            self._add_to_batch(frame, _Step(FUNCTION_CALL))
             await self._end_batch(sync=True)  # a FunctionCall is answered with ReadyForQuery
         elif isinstance(msg, pgm.Sync):
-            self._add_to_batch(frame)
+            self._add_to_batch(frame, _Step(SYNC))
             await self._end_batch(sync=True)
         elif isinstance(msg, pgm.Flush):
-            self._add_to_batch(frame)
+            self._add_to_batch(frame, _Step(FLUSH))
             await self._end_batch(sync=False)
         elif isinstance(msg, pgm.CopyData | pgm.CopyDone | pgm.CopyFail):
             # COPY data flows after its statement was allowed; outside COPY the server ignores it.
-            if self.batch.frames:
-                self._add_to_batch(frame)
+            if batch.frames:
+                self._add_to_batch(frame, _Step(frame[0]))
             else:
+                self._sent(frame[0], None)
                 await self.to_backend(frame)
-        elif isinstance(msg, pgm.Describe | pgm.Execute):
-            self._add_to_batch(frame)
         else:
             raise ProtocolError(f"unexpected message from client: {type(msg).__name__}")
 
-    def _classify(self, sql: str) -> Classification:
+    async def _classify(self, sql: str) -> Classification:
+        """Classify under the server's state: what it depends on (the lexing state, the
+        prepared statements it EXECUTEs) is first settled by the server's answers."""
         if not self.session.services.classify_statements:
             return _UNCLASSIFIED
-        return classify(
+        cls = await self._classify_text(sql, await self._lex_state_for(sql))
+        if cls.executes and self._pending(cls.executes):
+            await self._settle(lambda: not self._pending(cls.executes))
+            cls = await self._classify_text(sql, await self._lex_state_for(sql))
+        return cls
+
+    async def _lex_state_for(self, sql: str) -> LexState:
+        """The lexing state sql will be read under. Statements in flight may change it (the
+        server reports the change just before its ReadyForQuery): a text that lexes alike
+        in every state needs no answer; another waits for them, or, when only the client's
+        next Sync can bring the answer, is read as under an unknown state (strictly)."""
+        if _lexes_alike(sql) or (not self.inflight and not self._open_unit_ran()):
+            return self.lex
+        if self._open_unit_ran():
+            return LexState(None, None)
+        await self._settle(lambda: not self.inflight)
+        return self.lex
+
+    def _open_unit_ran(self) -> bool:
+        return self.open_unit is not None and bool(self.open_unit.parts)
+
+    async def _classify_text(self, sql: str, state: LexState) -> Classification:
+        limit = self.session.services.config.policy.max_statement_bytes
+        if len(sql) > limit:
+            return Classification(
+                Risk.UNKNOWN,
+                (),
+                (
+                    f"the statement is {len(sql)} characters long, above the {limit} that iap"
+                    " parses ([policy] max_statement_bytes): not read",
+                ),
+            )
+        run = partial(
+            classify,
             sql,
             "postgres",
-            state=self.lex,
+            state=state,
             prepared=self.prepared_risk,
             safe_functions=self.safe_functions,
         )
+        if len(sql) <= CLASSIFY_INLINE_BYTES:
+            return run()
+        # A large text would hold every other session for as long as it takes: a thread.
+        return await trio.to_thread.run_sync(run)
 
-    def _lookup(self, name: str) -> PreparedStatement:
-        found = self.batch.parsed[name] if name in self.batch.parsed else self.prepared.get(name)
+    async def _bound_statement(self, name: str) -> PreparedStatement:
+        """What a Bind of this statement name will run, as far as the server's answers tell."""
+        batch = self.batch
+        if name in batch.parsed:
+            found = batch.parsed[name]
+        else:
+            if self._pending((name,)):
+                await self._settle(lambda: not self._pending((name,)))
+            found = self.prepared.get(name)
         if found is None:
             return PreparedStatement(
                 f"<prepared statement {name!r}>", Risk.UNKNOWN, (_UNKNOWN_STATEMENT.format(name),)
             )
-        return found
+        executes = found.cls.executes if found.cls is not None else ()
+        if not executes:
+            return found
+        # Its class is that of the statements it EXECUTEs: as the server holds them now.
+        changed = next((n for n in executes if batch.touched_all or n in batch.touched), None)
+        if changed is not None:
+            reason = _CHANGED_IN_BATCH.format(changed)
+            return PreparedStatement(found.sql, Risk.UNKNOWN, (reason,), found.cls)
+        cls = await self._classify(found.sql)
+        return PreparedStatement(found.sql, cls.risk, cls.reasons, cls)
 
-    def _add_to_batch(self, frame: bytes) -> None:
+    def _add_to_batch(self, frame: bytes, step: _Step) -> None:
         self.batch.frames.append(frame)
+        self.batch.steps.append(step)
         self.batch.size += len(frame)
         if self.batch.size > MAX_BATCH_BYTES:
             raise ProtocolError(
@@ -332,27 +690,19 @@ class PostgresSession:
         return max(decisions, key=lambda d: d.risk.rank) if decisions else None
 
     async def _simple_query(self, msg: pgm.Query, frame: bytes) -> None:
-        cls = self._classify(msg.sql)
+        cls = await self._classify(msg.sql)
         decision = self._decide_many([cls.risk])
         assert decision is not None
-        verdict = await self._apply(
-            decision, msg.sql, cls.reasons, [frame], params=None, ready_expected=True
+        await self._apply(
+            decision,
+            msg.sql,
+            cls.reasons,
+            [frame],
+            [_Step(QUERY)],
+            params=None,
+            sync=True,
+            effects=cls if _has_effects(cls) else None,
         )
-        if verdict:
-            self._remember_sql_effects(cls)
-
-    def _remember_sql_effects(self, cls: Classification) -> None:
-        """SQL PREPARE / DEALLOCATE / DISCARD share the protocol's statement namespace."""
-        if cls.deallocate_all:
-            self.prepared.clear()
-            self.prepared_risk.clear()
-        for name in cls.deallocates:
-            self.prepared.pop(name, None)
-            self.prepared_risk.pop(name, None)
-        for name, risk in cls.prepares:
-            reasons = tuple(r for s in cls.statements for r in s.reasons)
-            self.prepared[name] = PreparedStatement(f"<PREPARE {name}>", risk, reasons)
-            self.prepared_risk[name] = risk
 
     async def _end_batch(self, *, sync: bool) -> None:
         batch, self.batch = self.batch, _Batch()
@@ -362,26 +712,17 @@ class PostgresSession:
         if batch.calls:
             sql = (sql + "; " if sql else "") + "<fast-path function call>"
         if decision is None:  # parse/describe/close only: nothing runs
-            forwarded = True
-            await self._forward(batch.frames, None, sync)
-        else:
-            reasons = tuple(r for s, _ in batch.bound for r in s.reasons)
-            if batch.calls:
-                reasons += ("fast-path function call: the function is not visible to iap",)
-            params: list[object] | None = None
-            if decision.action is Action.HOLD and any(b.params for _, b in batch.bound):
-                params = [_bind_preview(b) for _, b in batch.bound]  # shown to approvers
-            forwarded = await self._apply(
-                decision, sql, reasons, batch.frames, params=params, ready_expected=sync
-            )
-        if forwarded:
-            for name, statement in batch.parsed.items():
-                if statement is None:
-                    self.prepared.pop(name, None)
-                    self.prepared_risk.pop(name, None)
-                else:
-                    self.prepared[name] = statement
-                    self.prepared_risk[name] = statement.risk
+            await self._forward(batch.frames, batch.steps, None, sync=sync)
+            return
+        reasons = tuple(r for s, _ in batch.bound for r in s.reasons)
+        if batch.calls:
+            reasons += ("fast-path function call: the function is not visible to iap",)
+        params: list[object] | None = None
+        if decision.action is Action.HOLD and any(b.params for _, b in batch.bound):
+            params = [_bind_preview(b) for _, b in batch.bound]  # shown to approvers
+        await self._apply(
+            decision, sql, reasons, batch.frames, batch.steps, params=params, sync=sync
+        )
 
     async def _apply(
         self,
@@ -389,22 +730,25 @@ class PostgresSession:
         sql: str,
         reasons: tuple[str, ...],
         frames: list[bytes],
+        steps: list[_Step],
         *,
         params: list[object] | None,
-        ready_expected: bool,
-    ) -> bool:
-        """Forward, hold or refuse one unit. True if it was forwarded."""
+        sync: bool,
+        effects: Classification | None = None,
+    ) -> None:
+        """Forward, hold or refuse one decision's messages."""
         session = self.session
         if decision.action is Action.ALLOW:
             label = session.label(decision)
             session.count(decision.risk, label)
-            await self._forward(frames, _Unit(sql, decision.risk, label), ready_expected)
-            return True
+            part = _Part(sql, decision.risk, label, effects=effects)
+            await self._forward(frames, steps, part, sync=sync)
+            return
         if decision.action is Action.DENY:
             session.count(decision.risk, "deny")
             session.audit(decision.risk, "deny", sql, outcome="blocked", error=decision.reason)
-            await self._refuse("42501", f"iap: {decision.reason}", reasons, ready_expected)
-            return False
+            await self._refuse("42501", f"iap: {decision.reason}", reasons, sync)
+            return
         statement_hash = hashlib.sha256(b"".join(frames)).hexdigest()
         async with trio.open_nursery() as watch:
             watch.start_soon(self.input.read_ahead_while_held)
@@ -425,14 +769,15 @@ class PostgresSession:
                     message=f"iap: request {result.request.id} approved; running the statement",
                 ).encode()
             )
-            unit = _Unit(sql, decision.risk, "approved", request_id=result.request.id)
-            await self._forward(frames, unit, ready_expected)
-            return True
+            part = _Part(
+                sql, decision.risk, "approved", request_id=result.request.id, effects=effects
+            )
+            await self._forward(frames, steps, part, sync=sync)
+            return
         if result.status == "abandoned":
             raise ClientGone()
         code = "57014" if result.status == "cancelled" else "42501"
-        await self._refuse(code, result.message, reasons, ready_expected)
-        return False
+        await self._refuse(code, result.message, reasons, sync)
 
     async def _notify_hold(self, request: object) -> None:
         from iap.store.base import ApprovalRequest
@@ -464,28 +809,40 @@ class PostgresSession:
         )
         await self.to_client(notice.encode())
 
-    async def _forward(self, frames: list[bytes], unit: _Unit | None, ready_expected: bool) -> None:
+    async def _forward(
+        self, frames: list[bytes], steps: list[_Step], part: _Part | None, *, sync: bool
+    ) -> None:
+        """Send messages to the backend, telling the tracker first what each one is."""
         audit = self.session.services.audit
         if audit.full:  # the trail is far behind: wait rather than run unaudited statements
             await audit.wait_room()
-        if unit is not None:
-            if self.open_unit is not None:  # this Sync closes a batch forwarded at Flush
-                unit.sql = f"{self.open_unit.sql}; {unit.sql}"
-                unit.risk = max(unit.risk, self.open_unit.risk, key=lambda r: r.rank)
-                self.open_unit = None
-            if ready_expected:
-                self.inflight.append(unit)
-            else:
-                self.open_unit = unit
-        elif ready_expected:
-            pending = self.open_unit
+        unit = self.open_unit or _Unit()
+        if part is not None:
+            unit.parts.append(part)
+            if part.effects is not None:
+                self.unresolved.append(part)
+        if sync:
             self.open_unit = None
-            self.inflight.append(pending or _Unit("", Risk.READ, "allow", audited=False))
+            self.inflight.append(unit)
+        else:
+            self.open_unit = unit
+        for frame, step in zip(frames, steps, strict=True):
+            step.part = part
+            kind = frame[0]
+            token: _Step | _Unit = unit if kind in (QUERY, SYNC, FUNCTION_CALL) else step
+            names, everything = step.touches()
+            if names or everything:
+                self.unresolved.append(step)
+            self._sent(kind, token)
         await self.to_backend(b"".join(frames))
 
-    async def _refuse(
-        self, code: str, message: str, reasons: tuple[str, ...], ready_expected: bool
-    ) -> None:
+    def _sent(self, kind: int, token: object) -> None:
+        """Tell the tracker a message goes to the server (before it goes)."""
+        for event in self.tracker.sent(kind, token):
+            if isinstance(event, Skipped):  # the server skips it: an earlier message failed
+                self._on_event(event)
+
+    async def _refuse(self, code: str, message: str, reasons: tuple[str, ...], sync: bool) -> None:
         """Make the backend fail this unit (see the module docstring), with our error."""
         error = pgm.ErrorResponse.make(
             severity="ERROR", code=code, message=message, detail="; ".join(reasons) or None
@@ -494,14 +851,14 @@ class PostgresSession:
         probe = pgm.Bind(
             portal="", statement=missing, param_formats=(), params=(), result_formats=()
         ).encode()
-        unit = _Unit("", Risk.READ, "refuse", replace_error=error, audited=False)
-        if ready_expected:
-            self.inflight.append(unit)
-            await self.to_backend(probe + pgm.Sync().encode())
-        else:
-            # Refused at Flush: the backend fails the batch now; the client's Sync ends it.
-            self.open_unit = unit
-            await self.to_backend(probe + pgm.Flush().encode())
+        # Refused at Flush: the backend fails the batch now; the client's Sync ends it.
+        end = pgm.Sync() if sync else pgm.Flush()
+        await self._forward(
+            [probe, end.encode()],
+            [_Step(BIND, refusal=error), _Step(SYNC if sync else FLUSH)],
+            None,
+            sync=sync,
+        )
 
 
 # -- startup ---------------------------------------------------------------------------------
@@ -637,6 +994,7 @@ async def _serve_session(
                     "08P01", f"the database spoke an unexpected protocol: {e}"
                 ) from e
             pg = PostgresSession(session, client, backend, conn)
+            session.engine = pg
             out: list[bytes] = []
             negotiation = conn.protocol_negotiation()
             if negotiation is not None:
@@ -671,6 +1029,14 @@ async def _serve_session(
                 error = group.exceptions[0]
                 log.warning("protocol error session=%s: %s", session.id, error)
                 await send_fatal(client, "08P01", f"iap: protocol violation: {error}")
+            if pg.backend_error is not None:
+                log.warning("backend protocol error session=%s: %s", session.id, pg.backend_error)
+                await send_fatal(
+                    client,
+                    "08P01",
+                    "iap: the database's replies could not be followed, so the session is"
+                    f" closed: {pg.backend_error}",
+                )
             if session.revoked is not None:
                 log.info("session revoked session=%s: %s", session.id, session.revoked)
                 await send_fatal(client, "57P01", f"iap: access revoked: {session.revoked}")
