@@ -18,7 +18,6 @@ Startup, the backend login, the listener token and cancel keys are in `pg_startu
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import ssl
@@ -34,6 +33,7 @@ from iap.classify import Classification, LexState, Risk, classify
 from iap.config import ConnectionConfig
 from iap.engines.backend_tls import BackendTLSError
 from iap.engines.cancel_keys import forget_cancel_key, new_cancel_key
+from iap.engines.core import ClientGone, StatementGate
 from iap.engines.pg_startup import (
     LOGIN_TIMEOUT,
     STARTUP_TIMEOUT,
@@ -52,6 +52,7 @@ from iap.netio import FastStream
 from iap.policy import Action, Decision
 from iap.services import Services
 from iap.session import Session
+from iap.store.base import ApprovalRequest
 from protocols.errors import ProtocolError, RemoteProtocolError
 from protocols.postgres import messages as pgm
 from protocols.postgres.connection import CLOSED, NEED_DATA, Connection, Role
@@ -83,10 +84,6 @@ log = logging.getLogger("iap.postgres")
 MAX_BATCH_BYTES = 64 * 1024 * 1024
 DRAIN_TIMEOUT = 30.0  # how long the replies to forwarded statements are awaited at the end
 CLASSIFY_INLINE_BYTES = 16 * 1024  # longer texts are classified in a worker thread
-
-
-class ClientGone(Exception):
-    """The client closed its side."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +243,7 @@ class PostgresSession:
         self.backend_error: ProtocolError | None = None
         self.safe_functions = frozenset(session.services.config.policy.safe_functions)
         self.input = ClientInput(client, session)
+        self.gate = StatementGate(session, self.input)
 
     # -- I/O helpers ---------------------------------------------------------------------------
 
@@ -680,18 +678,9 @@ class PostgresSession:
 
     # -- decisions -----------------------------------------------------------------------------
 
-    def _decide_many(self, risks: list[Risk]) -> Decision | None:
-        """The strictest decision over the risks of one unit (deny > hold > allow)."""
-        decisions = [self.session.decide(r) for r in risks]
-        for action in (Action.DENY, Action.HOLD):
-            matching = [d for d in decisions if d.action is action]
-            if matching:
-                return max(matching, key=lambda d: d.risk.rank)
-        return max(decisions, key=lambda d: d.risk.rank) if decisions else None
-
     async def _simple_query(self, msg: pgm.Query, frame: bytes) -> None:
         cls = await self._classify(msg.sql)
-        decision = self._decide_many([cls.risk])
+        decision = self.gate.decide([cls.risk])
         assert decision is not None
         await self._apply(
             decision,
@@ -707,7 +696,7 @@ class PostgresSession:
     async def _end_batch(self, *, sync: bool) -> None:
         batch, self.batch = self.batch, _Batch()
         risks = [s.risk for s, _ in batch.bound] + [Risk.UNKNOWN] * batch.calls
-        decision = self._decide_many(risks)
+        decision = self.gate.decide(risks)
         sql = "; ".join(s.sql for s, _ in batch.bound)
         if batch.calls:
             sql = (sql + "; " if sql else "") + "<fast-path function call>"
@@ -737,52 +726,32 @@ class PostgresSession:
         effects: Classification | None = None,
     ) -> None:
         """Forward, hold or refuse one decision's messages."""
-        session = self.session
-        if decision.action is Action.ALLOW:
-            label = session.label(decision)
-            session.count(decision.risk, label)
-            part = _Part(sql, decision.risk, label, effects=effects)
-            await self._forward(frames, steps, part, sync=sync)
+        verdict = await self.gate.judge(
+            decision,
+            sql=sql,
+            reasons=reasons,
+            wire=b"".join(frames),
+            params=params,
+            notify=self._notify_hold,
+        )
+        if not verdict.forward:
+            code = "57014" if verdict.cancelled else "42501"
+            await self._refuse(code, verdict.message, reasons, sync)
             return
-        if decision.action is Action.DENY:
-            session.count(decision.risk, "deny")
-            session.audit(decision.risk, "deny", sql, outcome="blocked", error=decision.reason)
-            await self._refuse("42501", f"iap: {decision.reason}", reasons, sync)
-            return
-        statement_hash = hashlib.sha256(b"".join(frames)).hexdigest()
-        async with trio.open_nursery() as watch:
-            watch.start_soon(self.input.read_ahead_while_held)
-            result = await session.hold(
-                decision,
-                sql=sql,
-                reasons=reasons,
-                statement_hash=statement_hash,
-                params=params,
-                notify=self._notify_hold,
-            )
-            watch.cancel_scope.cancel()
-        if result.approved:
+        if verdict.request_id is not None:
             await self.to_client(
                 pgm.NoticeResponse.make(
                     severity="NOTICE",
                     code="00000",
-                    message=f"iap: request {result.request.id} approved; running the statement",
+                    message=f"iap: request {verdict.request_id} approved; running the statement",
                 ).encode()
             )
-            part = _Part(
-                sql, decision.risk, "approved", request_id=result.request.id, effects=effects
-            )
-            await self._forward(frames, steps, part, sync=sync)
-            return
-        if result.status == "abandoned":
-            raise ClientGone()
-        code = "57014" if result.status == "cancelled" else "42501"
-        await self._refuse(code, result.message, reasons, sync)
+        part = _Part(
+            sql, decision.risk, verdict.label, request_id=verdict.request_id, effects=effects
+        )
+        await self._forward(frames, steps, part, sync=sync)
 
-    async def _notify_hold(self, request: object) -> None:
-        from iap.store.base import ApprovalRequest
-
-        assert isinstance(request, ApprovalRequest)
+    async def _notify_hold(self, request: ApprovalRequest) -> None:
         how = (
             f"iap approve {request.id}"
             if request.approval == "self"
