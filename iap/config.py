@@ -190,12 +190,32 @@ class PolicySection(_Model):
     max_statement_bytes: int = Field(default=1024 * 1024, ge=1024)
 
 
+class AuditSection(_Model):
+    """`[audit]`: how the audit trail is written (iap/auditqueue.py).
+
+    `durable_from`: statements of this class and above (read < write < ddl < destructive <
+    admin; unknown ranks with admin) wait until their audit row is committed and synced to
+    disk, sharing one commit with the sessions that wait at the same time (group commit).
+    Absent (the default): rows are committed in batches every 50 ms, and a hard crash of the
+    gateway can lose the last batch.
+    """
+
+    durable_from: Literal["read", "write", "ddl", "destructive", "admin"] | None = None
+
+    def durable(self, risk: str) -> bool:
+        """Whether a statement of class `risk` waits for a durable audit row."""
+        if self.durable_from is None or risk not in RISKS:
+            return False
+        return RISKS.index(risk) >= RISKS.index(self.durable_from)
+
+
 class GatewayConfig(_Model):
     gateway: GatewaySection = GatewaySection()
     tls: TLSConfig | None = None
     connections: tuple[ConnectionConfig, ...] = ()
     rules: tuple[Rule, ...] = ()
     policy: PolicySection = PolicySection()
+    audit: AuditSection = AuditSection()
 
     @model_validator(mode="after")
     def _unique_names(self) -> GatewayConfig:

@@ -1,7 +1,8 @@
 """Who a person is: users, password hashes, TOTP, access and refresh tokens, step-up.
 
-Owns: the gateway's keys in `<data_dir>/keys/` (the ES256 signing key and the key that
-encrypts TOTP secrets at rest), scrypt password hashes, TOTP checks with replay refusal and
+Owns: the gateway's keys in `<data_dir>/keys/` (the ES256 signing key, which also signs audit
+checkpoints, the key that encrypts TOTP secrets at rest, and the audit chain's HMAC key
+`audit.key`), scrypt password hashes, TOTP checks with replay refusal and
 lockout back-off, issuing and verifying access tokens (JWT, ES256 only) and rotating refresh
 tokens. Everything is measured with the injected clock.
 Never: tells a caller whether a user name exists (a wrong user and a wrong password give the
@@ -32,10 +33,11 @@ from typing import Any, Literal
 import jwt
 import pyotp
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from iap.audit import CHECKPOINT_PREFIX
 from iap.store.base import RefreshToken, Store, User
 
 AUDIENCE = "iap"  # access tokens for the control API and the tunnel
@@ -199,6 +201,17 @@ def _new_signing_key_pem() -> bytes:
     )
 
 
+def load_audit_key(keys_dir: Path) -> bytes:
+    """The HMAC key of the audit chain (`<keys_dir>/audit.key`: 32 random bytes, 0600),
+    created on first use. The store that writes the chain and `iap audit verify` read it."""
+    keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = keys_dir / "audit.key"
+    key = _create_once(path, lambda: os.urandom(32))
+    if len(key) != 32:
+        raise ValueError(f"{path} must hold exactly 32 bytes")
+    return key
+
+
 @dataclass(frozen=True, slots=True)
 class _Keys:
     signing: ec.EllipticCurvePrivateKey
@@ -306,8 +319,21 @@ class Identity:
             return self._loaded
 
     def public_key_pem(self) -> bytes:
-        """The PEM public key replicas verify access tokens with."""
+        """The PEM public key replicas verify access tokens (and audit checkpoints) with."""
         return self._keys.public_pem
+
+    @property
+    def key_id(self) -> str:
+        """The signing key's id (`kid` in token headers and audit checkpoints)."""
+        return self._keys.kid
+
+    def sign_audit_checkpoint(self, message: bytes) -> bytes:
+        """DER ES256 signature of an audit checkpoint's message (`iap.audit.Checkpoint`).
+        Anything that does not begin with the checkpoint prefix is refused, so this key signs
+        nothing else that could pass for a token."""
+        if not message.startswith(CHECKPOINT_PREFIX):
+            raise ValueError("not an audit checkpoint message")
+        return self._keys.signing.sign(message, ec.ECDSA(hashes.SHA256()))
 
     # users
 

@@ -1,20 +1,26 @@
-"""Operator commands: `gateway run`, `admin user ...`, `audit [verify]`, `classify`, `demo`.
+"""Operator commands: `gateway run`, `admin user ...`, `audit [verify|checkpoint]`, `classify`,
+`demo`.
 
 Wiring only; heavy modules are imported inside each command.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sys
 import time
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from agent.errors import EXIT_USAGE, AgentError
+
+if TYPE_CHECKING:
+    from iap.audit import Checkpoint
 
 gateway_app = typer.Typer(help="Run the gateway.", no_args_is_help=True)
 admin_app = typer.Typer(help="Administer users.", no_args_is_help=True)
@@ -196,47 +202,130 @@ def audit(
     since: str = typer.Option(None, help="Only rows newer than a duration (1h) or a time"),
     config: Path = typer.Option(None, help=CONFIG_HELP),
 ) -> None:
-    """Print the audit log (`iap audit verify` checks its hash chain)."""
+    """Print the audit log (`iap audit verify` checks it, `iap audit checkpoint` signs its
+    head). Plain lines escape control characters and bytes that are not UTF-8 (\\n, \\x1b,
+    \\xff); JSON escapes them as JSON does."""
     if ctx.invoked_subcommand is not None:
         return
     import json
 
     from iap.api.app import audit_json
+    from iap.audit import audit_line
     from iap.gateway import open_store
 
     store = open_store(_load(config))
     try:
         for record in store.iter_audit(since=_since(since)):
-            row = audit_json(record)
-            if json_:
-                print(json.dumps(row))
-            else:
-                when = dt.datetime.fromtimestamp(record.ts).isoformat(timespec="seconds")
-                extra = f" request={record.request_id}" if record.request_id else ""
-                print(
-                    f"{record.seq} {when} {record.user} {record.connection or '-'} "
-                    f"{record.risk or '-'} {record.decision} {record.outcome}{extra} "
-                    f"{' '.join(record.sql.split())[:120]}"
-                )
+            print(json.dumps(audit_json(record)) if json_ else audit_line(record))
     finally:
         store.close()
+
+
+def _read_checkpoint(path: Path) -> Checkpoint:
+    from iap.audit import CheckpointError, read_checkpoint
+
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise AgentError(f"cannot read checkpoint {path}: {e}", EXIT_USAGE) from None
+    try:
+        return read_checkpoint(text)
+    except CheckpointError as e:
+        raise AgentError(f"{path} is not a valid audit checkpoint: {e}") from None
 
 
 @audit_app.command("verify")
-def audit_verify(config: Path = typer.Option(None, help=CONFIG_HELP)) -> None:
-    """Check the audit log's hash chain: exit 0 when intact, 1 naming the first bad row."""
-    from iap.audit import verify_chain
-    from iap.gateway import open_store
+def audit_verify(
+    config: Path = typer.Option(None, help=CONFIG_HELP),
+    checkpoint: Path = typer.Option(
+        None,
+        help="A checkpoint from `iap audit checkpoint`: also check that the rows it covers are"
+        " unchanged and all still there",
+    ),
+) -> None:
+    """Check the audit log's keyed hash chain (and a checkpoint): exit 0 when intact, 1
+    naming the first bad row."""
+    from iap.audit import ChainError, CheckpointError, check_chain, keyed_from, verify_checkpoint
+    from iap.gateway import open_identity, open_store
+    from iap.identity import load_audit_key
 
-    store = open_store(_load(config))
+    cfg = _load(config)
+    mark = None if checkpoint is None else _read_checkpoint(checkpoint)
+    store = open_store(cfg)
     try:
-        records = list(store.iter_audit())
+        if mark is not None:
+            identity = open_identity(cfg, store, time.time)
+            try:
+                verify_checkpoint(mark, identity.public_key_pem())
+            except CheckpointError as e:
+                raise AgentError(
+                    f"{checkpoint}: {e} (this gateway's key id is {identity.key_id!r})"
+                ) from None
+        key = load_audit_key(cfg.gateway.data_dir / "keys")
+        try:
+            first_keyed = keyed_from(store.audit_keyed_from(), key)
+        except ChainError as e:
+            raise AgentError(f"audit log broken: {e}") from None
+        result = check_chain(store.iter_audit(), key, keyed_from=first_keyed, checkpoint=mark)
     finally:
         store.close()
-    bad = verify_chain(records)
-    if bad is not None:
-        raise AgentError(f"audit log broken at seq {bad}")
-    print(f"audit log intact: {len(records)} records")
+    if not result.intact:
+        raise AgentError(f"audit log broken at seq {result.broken_at}: {result.reason}")
+    print(f"audit log intact: {result.count} records")
+    unkeyed = min(first_keyed - 1, result.head_seq)
+    if unkeyed > 0:
+        guard = (
+            f"an edit to them shows as a break at seq {first_keyed}, the first keyed record"
+            if result.head_seq >= first_keyed
+            else "no keyed record follows them yet, so they are not protected against edits"
+        )
+        print(f"seq 1-{unkeyed} were written before the chain was keyed (plain sha256): {guard}")
+    if mark is not None and mark.seq:
+        print(
+            f"checkpoint seq {mark.seq}: rows 1-{mark.seq} still hash to its head and none is"
+            " missing"
+        )
+    elif mark is not None:
+        print("checkpoint seq 0: it was taken of the empty log")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    config: Path = typer.Option(None, help=CONFIG_HELP),
+    out: Path = typer.Option(None, help="Write the checkpoint to this file (default: print it)"),
+) -> None:
+    """Sign the audit log's newest row (seq and hash) with the gateway's key. Keep the JSON
+    away from the gateway: `iap audit verify --checkpoint FILE` then shows whether any row up
+    to it was rewritten or dropped. Rows written after the newest checkpoint kept elsewhere
+    can be dropped from the end unseen: take checkpoints as often as that may last."""
+    import json
+
+    from iap.audit import GENESIS_HASH, make_checkpoint
+    from iap.gateway import open_identity, open_store
+
+    cfg = _load(config)
+    store = open_store(cfg)
+    try:
+        identity = open_identity(cfg, store, time.time)
+        seq, head = store.audit_head() or (0, GENESIS_HASH)
+        signed = make_checkpoint(
+            seq, head, time.time(), identity.key_id, identity.sign_audit_checkpoint
+        )
+    finally:
+        store.close()
+    text = json.dumps(signed.to_json(), sort_keys=True)
+    if out is None:
+        print(text)
+        return
+    unfinished = out.with_name(f".{out.name}.partial")
+    try:
+        unfinished.write_text(text + "\n")
+        unfinished.replace(out)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            unfinished.unlink()
+        raise AgentError(f"cannot write {out}: {e}") from None
+    print(f"audit checkpoint of seq {seq} written to {out}", file=sys.stderr)
 
 
 def classify_command(

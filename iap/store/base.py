@@ -15,6 +15,12 @@ from typing import Protocol
 REQUEST_STATUSES = ("pending", "approved", "denied", "expired", "abandoned", "cancelled")
 
 
+class StoreUnavailable(Exception):
+    """The store cannot write now, whatever is written (disk full or failing, database locked
+    too long): the same call may succeed later. Any other error of an audit append is about
+    the records given."""
+
+
 @dataclass(frozen=True, slots=True)
 class User:
     name: str
@@ -77,6 +83,9 @@ class CancelKey:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditRecord:
+    """One row of the audit trail. Any text field may hold text that is not UTF-8 (bytes
+    the protocols decoded with surrogateescape, as lone surrogates): stores keep it exactly."""
+
     ts: float
     user: str
     # allow | grace | deny | hold | approved | denied | expired | abandoned | cancelled |
@@ -159,14 +168,22 @@ class Store(Protocol):
         """Compare-and-set pending -> to_status. Returns the new record, or None if the
         request was no longer pending (someone else decided it first)."""
 
-    # audit (hash-chained; see iap/audit.py for the chain rule)
+    # audit (hash-chained under the gateway's audit key; see iap/audit.py for the chain rule)
     def append_audit(self, record: AuditRecord) -> AuditRecord:
         """Assign seq, prev_hash and hash in one transaction and store the row."""
 
-    def append_audits(self, records: Sequence[AuditRecord]) -> None:
-        """append_audit for several records in order, in one transaction."""
+    def append_audits(self, records: Sequence[AuditRecord], *, durable: bool = False) -> None:
+        """append_audit for several records in order, in one transaction; durable: on disk
+        (synced) when this returns, not only safe from a crash of the gateway process. Raises
+        StoreUnavailable when the store cannot write at all."""
 
     def iter_audit(self, *, since: float | None = None) -> Iterator[AuditRecord]: ...
+    def audit_head(self) -> tuple[int, str] | None:
+        """(seq, hash) of the newest record; None while the log is empty."""
+
+    def audit_keyed_from(self) -> tuple[int, str] | None:
+        """(first seq hashed under the audit key, its `iap.audit.keyed_from_mac`), as written
+        once when the chain was keyed; None when missing or ambiguous."""
 
     # cancel keys shared by several workers
     def put_cancel_key(self, key: CancelKey) -> bool:

@@ -1,10 +1,20 @@
 """The embedded Store: one SQLite file (stdlib sqlite3, WAL) in the gateway's data dir.
 
-Owns: the schema and its version, the SQL, the JSON encoding of tuple and dict fields, and
-the transactions that make request decisions compare-and-set and the audit chain gap-free
-across threads (one connection behind a lock) and processes (BEGIN IMMEDIATE, busy_timeout).
-Never: decides policy, hashes passwords, encrypts secrets, or invents the audit hash rule
-(iap/audit.py owns it); never holds its lock while a caller iterates results.
+Owns: the schema and its version, the SQL, the JSON encoding of tuple and dict fields, the
+exact storage of text that is not UTF-8, and the transactions that make request decisions
+compare-and-set and the audit chain gap-free across threads and processes (BEGIN IMMEDIATE,
+busy_timeout). Two connections, each behind its own lock: one for audit appends, one for the
+rest, so the short calls the gateway makes on its event loop never queue behind a batch of
+audit rows being hashed and committed in a worker thread (in WAL mode readers do not wait for
+the writer, and a batch holds the database's write lock only to insert rows hashed before).
+Never: decides policy, hashes passwords, encrypts secrets, keeps keys (the audit chain's key
+comes from iap/identity.py) or invents the audit hash rule (iap/audit.py owns it); never holds
+its lock while a caller iterates results.
+
+Text that is not UTF-8 (lone surrogates, as `surrogateescape` decoding leaves them) cannot be
+bound as SQLite TEXT: such a value is stored as a BLOB of its UTF-8 with surrogates passed
+through (`surrogatepass`), and read back as exactly the same str. The column's type (TEXT or
+BLOB) is the flag; every other value is stored as TEXT as before.
 """
 
 from __future__ import annotations
@@ -17,18 +27,21 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from iap.audit import GENESIS_HASH, chain_fields, fields_hash
+from iap.audit import GENESIS_HASH, chain_fields, fields_hash, keyed_from_mac
+from iap.identity import load_audit_key
 from iap.store.base import (
     REQUEST_STATUSES,
     ApprovalRequest,
     AuditRecord,
     CancelKey,
     RefreshToken,
+    StoreUnavailable,
     User,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_S = 10.0
 _PAGE = 500  # audit rows fetched per lock acquisition while iterating
 
@@ -123,7 +136,20 @@ _SCHEMA_V2 = (
 # another worker, which fails closed.
 _SCHEMA_V3 = ("ALTER TABLE cancel_keys ADD COLUMN user_name TEXT NOT NULL DEFAULT ''",)
 
-_MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
+# v4: the audit chain is keyed (HMAC-SHA256 under <data_dir>/keys/audit.key, see iap/audit.py).
+# Rows stored before keep their plain sha256 hashes; the one row of audit_chain, written by
+# this migration (`_KEYED_CHAIN`), says under the key from which seq the rows are keyed.
+_SCHEMA_V4 = (
+    "CREATE TABLE IF NOT EXISTS audit_chain (keyed_from INTEGER NOT NULL, mac TEXT NOT NULL)",
+)
+_KEYED_CHAIN = 4
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: _SCHEMA_V1,
+    2: _SCHEMA_V2,
+    3: _SCHEMA_V3,
+    4: _SCHEMA_V4,
+}
 
 _REQUEST_COLUMNS = (
     "id, status, user_name, connection_name, session_id, risk, sql, statement_hash, reasons, "
@@ -137,7 +163,53 @@ _AUDIT_COLUMNS = (
 
 
 def _dumps(value: object) -> str:
+    """Canonical JSON, ASCII only: keys and strings that are not UTF-8 are escaped."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _exact_json(value: object) -> str | bytes:
+    """JSON of `extra` that reads back as exactly the same strings (ASCII escapes would turn a
+    split surrogate pair into the character it would make)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text if text.isascii() else _non_ascii(text)
+
+
+def _text(value: str | None) -> str | bytes | None:
+    """A text value as SQLite can bind it: itself, or a BLOB when it is not UTF-8."""
+    return value if value is None or value.isascii() else _non_ascii(value)
+
+
+def _non_ascii(value: str) -> str | bytes:
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogatepass")
+    return value
+
+
+def _untext(value: str | bytes | None) -> Any:
+    """The str `_text` was given (None stays None)."""
+    return value.decode("utf-8", "surrogatepass") if isinstance(value, bytes) else value
+
+
+@contextmanager
+def _begin(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction taking the database's write lock at once (the caller holds the
+    connection's thread lock)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _head(conn: sqlite3.Connection) -> tuple[int, str]:
+    """(seq, hash) of the newest audit row; (0, GENESIS_HASH) when there is none."""
+    rows = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchall()
+    return (rows[0][0], rows[0][1]) if rows else (0, GENESIS_HASH)
 
 
 def _strs(text: str) -> tuple[str, ...]:
@@ -171,11 +243,11 @@ def _request(row: sqlite3.Row) -> ApprovalRequest:
     return ApprovalRequest(
         id=row["id"],
         status=row["status"],
-        user=row["user_name"],
-        connection=row["connection_name"],
-        session_id=row["session_id"],
+        user=_untext(row["user_name"]),
+        connection=_untext(row["connection_name"]),
+        session_id=_untext(row["session_id"]),
         risk=row["risk"],
-        sql=row["sql"],
+        sql=_untext(row["sql"]),
         statement_hash=row["statement_hash"],
         reasons=_strs(row["reasons"]),
         created_at=row["created_at"],
@@ -184,11 +256,11 @@ def _request(row: sqlite3.Row) -> ApprovalRequest:
         approver_roles=_strs(row["approver_roles"]),
         min_approvals=row["min_approvals"],
         max_age=row["max_age"],
-        params=row["params"],
+        params=_untext(row["params"]),
         approvals=_strs(row["approvals"]),
-        decided_by=row["decided_by"],
+        decided_by=_untext(row["decided_by"]),
         decided_at=row["decided_at"],
-        reason=row["reason"],
+        reason=_untext(row["reason"]),
     )
 
 
@@ -196,41 +268,59 @@ def _audit(row: sqlite3.Row) -> AuditRecord:
     return AuditRecord(
         seq=row["seq"],
         ts=row["ts"],
-        user=row["user_name"],
-        connection=row["connection_name"],
-        session_id=row["session_id"],
-        risk=row["risk"],
-        decision=row["decision"],
-        request_id=row["request_id"],
-        outcome=row["outcome"],
+        user=_untext(row["user_name"]),
+        connection=_untext(row["connection_name"]),
+        session_id=_untext(row["session_id"]),
+        risk=_untext(row["risk"]),
+        decision=_untext(row["decision"]),
+        request_id=_untext(row["request_id"]),
+        outcome=_untext(row["outcome"]),
         rows=row["row_count"],
-        error=row["error"],
+        error=_untext(row["error"]),
         duration_ms=row["duration_ms"],
-        sql=row["sql"],
+        sql=_untext(row["sql"]),
         prev_hash=row["prev_hash"],
         hash=row["hash"],
-        extra=json.loads(row["extra"]),
+        extra=json.loads(_untext(row["extra"])),
     )
 
 
 class SQLiteStore:
-    """`iap.store.base.Store` on one SQLite file; share the file between worker processes."""
+    """`iap.store.base.Store` on one SQLite file; share the file between worker processes.
 
-    def __init__(self, path: Path) -> None:
+    `audit_key` is the audit chain's HMAC key; by default the one in `keys/` beside the file
+    (`<data_dir>/keys/audit.key` for the gateway's `<data_dir>/iap.db`), made on first use.
+    """
+
+    def __init__(self, path: Path, *, audit_key: bytes | None = None) -> None:
         self.path = Path(path)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        self._audit_key = (
+            load_audit_key(self.path.parent / "keys") if audit_key is None else audit_key
         )
-        self._conn.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        self._audit_lock = threading.Lock()
+        self._conn = self._connect()
+        self._audit_conn: sqlite3.Connection | None = None
         try:
-            self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             self._enable_wal()
-            self._conn.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
+            self._audit_conn = self._connect()
         except BaseException:
             self._conn.close()
             raise
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _enable_wal(self) -> None:
         # Switching to WAL needs a moment of exclusive access; workers starting together may
@@ -258,21 +348,20 @@ class SQLiteStore:
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in _MIGRATIONS[target]:
                     db.execute(statement)
+                if target == _KEYED_CHAIN:
+                    (last,) = db.execute("SELECT coalesce(max(seq), 0) FROM audit").fetchone()
+                    db.execute(
+                        "INSERT INTO audit_chain (keyed_from, mac) VALUES (?, ?)",
+                        (last + 1, keyed_from_mac(self._audit_key, last + 1)),
+                    )
                 db.execute("DELETE FROM schema_version")
                 db.execute("INSERT INTO schema_version (version) VALUES (?)", (target,))
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction: the thread lock, then the database's write lock at once."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
+        with self._lock, _begin(self._conn) as db:
+            yield db
 
     def _read(self, sql: str, args: Sequence[object] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -286,6 +375,9 @@ class SQLiteStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        with self._audit_lock:
+            if self._audit_conn is not None:
+                self._audit_conn.close()
 
     # users and MFA
 
@@ -424,11 +516,11 @@ class SQLiteStore:
                 (
                     r.id,
                     r.status,
-                    r.user,
-                    r.connection,
-                    r.session_id,
+                    _text(r.user),
+                    _text(r.connection),
+                    _text(r.session_id),
                     r.risk,
-                    r.sql,
+                    _text(r.sql),
                     r.statement_hash,
                     _dumps(list(r.reasons)),
                     r.created_at,
@@ -437,11 +529,11 @@ class SQLiteStore:
                     _dumps(list(r.approver_roles)),
                     r.min_approvals,
                     r.max_age,
-                    r.params,
+                    _text(r.params),
                     _dumps(list(r.approvals)),
-                    r.decided_by,
+                    _text(r.decided_by),
                     r.decided_at,
-                    r.reason,
+                    _text(r.reason),
                 ),
             )
         except sqlite3.IntegrityError:
@@ -504,7 +596,7 @@ class SQLiteStore:
             changed = db.execute(
                 "UPDATE requests SET status = ?, decided_by = ?, decided_at = ?, reason = ? "
                 "WHERE id = ? AND status = 'pending'",
-                (to_status, decided_by, ts, reason, request_id),
+                (to_status, _text(decided_by), ts, _text(reason), request_id),
             ).rowcount
             if changed != 1:
                 return None
@@ -522,48 +614,85 @@ class SQLiteStore:
             record, seq=seq, ts=ts, duration_ms=duration, prev_hash=prev_hash, hash=digest
         )
 
-    def append_audits(self, records: Sequence[AuditRecord]) -> None:
+    def append_audits(self, records: Sequence[AuditRecord], *, durable: bool = False) -> None:
         """Chain and store several records in one transaction (the gateway's batches)."""
-        self._append_audits(records)
+        self._append_audits(records, durable=durable)
 
-    def _append_audits(self, records: Sequence[AuditRecord]) -> list[tuple[int, float, str, str]]:
-        """Store records; returns (seq, ts, prev_hash, hash) of each. Per-record work is kept
-        small: the gateway writes one record per statement."""
+    def _append_audits(
+        self, records: Sequence[AuditRecord], *, durable: bool = False
+    ) -> list[tuple[int, float, str, str]]:
+        """Store records; returns (seq, ts, prev_hash, hash) of each. They are hashed after
+        the newest row before the write lock is taken, and again inside the transaction only
+        when another process appended meanwhile. durable: the commit syncs the WAL to disk
+        (synchronous FULL); otherwise it survives a crash of the process, not of the host."""
+        conn = self._audit_conn
+        assert conn is not None  # set by __init__
+        with self._audit_lock:
+            try:
+                head = _head(conn)  # WAL: a read does not wait for other writers
+                rows, placed = self._chain(records, head)
+                if durable:
+                    conn.execute("PRAGMA synchronous = FULL")
+                try:
+                    with _begin(conn) as db:
+                        now = _head(db)
+                        if now != head:
+                            rows, placed = self._chain(records, now)
+                        db.executemany(
+                            f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                            rows,
+                        )
+                finally:
+                    if durable:
+                        conn.execute("PRAGMA synchronous = NORMAL")
+            except sqlite3.OperationalError as e:  # locked, I/O error, disk full: not the rows
+                raise StoreUnavailable(f"{self.path}: {e}") from e
+        return placed
+
+    def _chain(
+        self, records: Sequence[AuditRecord], head: tuple[int, str]
+    ) -> tuple[list[tuple[object, ...]], list[tuple[int, float, str, str]]]:
+        """The rows to insert for `records` after `head`, and (seq, ts, prev_hash, hash) of
+        each. Per-record work is kept small: the gateway writes one record per statement."""
         rows: list[tuple[object, ...]] = []
         placed: list[tuple[int, float, str, str]] = []
-        with self._transaction() as db:
-            last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-            for r in records:
-                fields = chain_fields(r, seq, prev_hash)
-                digest = fields_hash(fields)
-                ts = float(r.ts)
-                rows.append(
-                    (
-                        seq,
-                        ts,
-                        r.user,
-                        r.connection,
-                        r.session_id,
-                        r.risk,
-                        r.decision,
-                        r.request_id,
-                        r.outcome,
-                        r.rows,
-                        r.error,
-                        fields["duration_ms"],
-                        r.sql,
-                        prev_hash,
-                        digest,
-                        _dumps(r.extra),
-                    )
+        seq, prev_hash = head[0] + 1, head[1]
+        for r in records:
+            fields = chain_fields(r, seq, prev_hash)
+            digest = fields_hash(fields, self._audit_key)
+            ts = float(r.ts)
+            rows.append(
+                (
+                    seq,
+                    ts,
+                    _text(r.user),
+                    _text(r.connection),
+                    _text(r.session_id),
+                    _text(r.risk),
+                    _text(r.decision),
+                    _text(r.request_id),
+                    _text(r.outcome),
+                    r.rows,
+                    _text(r.error),
+                    fields["duration_ms"],
+                    _text(r.sql),
+                    prev_hash,
+                    digest,
+                    _exact_json(r.extra),
                 )
-                placed.append((seq, ts, prev_hash, digest))
-                seq, prev_hash = seq + 1, digest
-            db.executemany(
-                f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES ({', '.join('?' * 16)})", rows
             )
-        return placed
+            placed.append((seq, ts, prev_hash, digest))
+            seq, prev_hash = seq + 1, digest
+        return rows, placed
+
+    def audit_head(self) -> tuple[int, str] | None:
+        with self._lock:
+            head = _head(self._conn)
+        return head if head[0] else None
+
+    def audit_keyed_from(self) -> tuple[int, str] | None:
+        rows = self._read("SELECT keyed_from, mac FROM audit_chain LIMIT 2")
+        return (rows[0][0], rows[0][1]) if len(rows) == 1 else None
 
     def iter_audit(self, *, since: float | None = None) -> Iterator[AuditRecord]:
         """Records in seq order (those with ts >= since, if given), read a page at a time."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import stat
 import subprocess
 import sys
 import textwrap
@@ -14,14 +15,26 @@ from pathlib import Path
 
 import pytest
 
-from iap.audit import GENESIS_HASH, verify_chain
-from iap.store.base import ApprovalRequest, AuditRecord, CancelKey, RefreshToken, User
+from iap.audit import GENESIS_HASH, fields_hash, keyed_from, verify_chain
+from iap.identity import load_audit_key
+from iap.store import sqlite as sqlite_store
+from iap.store.base import (
+    ApprovalRequest,
+    AuditRecord,
+    CancelKey,
+    RefreshToken,
+    StoreUnavailable,
+    User,
+)
 from iap.store.sqlite import _MIGRATIONS, SCHEMA_VERSION, SQLiteStore
+
+KEY = bytes(range(32))
+NOT_UTF8 = b"DROP TABLE caf\xe9".decode("utf-8", "surrogateescape")
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    s = SQLiteStore(tmp_path / "iap.db")
+    s = SQLiteStore(tmp_path / "iap.db", audit_key=KEY)
     yield s
     s.close()
 
@@ -90,6 +103,24 @@ def test_schema_version_wal_and_reopen(tmp_path: Path) -> None:
     with closing(sqlite3.connect(path)) as raw:
         assert raw.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_the_audit_key_is_made_once_beside_the_file_and_kept_private(tmp_path: Path) -> None:
+    first = SQLiteStore(tmp_path / "iap.db")
+    first.append_audit(make_audit(1))
+    first.close()
+    key_file = tmp_path / "keys" / "audit.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key_file.parent.stat().st_mode) == 0o700
+    key = key_file.read_bytes()
+    assert len(key) == 32
+    second = SQLiteStore(tmp_path / "iap.db")
+    try:
+        second.append_audit(make_audit(2))
+        assert keyed_from(second.audit_keyed_from(), key) == 1
+        assert verify_chain(second.iter_audit(), key) is None
+    finally:
+        second.close()
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -222,6 +253,16 @@ def test_request_round_trip_and_listing(store: SQLiteStore) -> None:
     assert [r.id for r in store.list_requests(status="denied")] == ["AAAAAA"]
 
 
+def test_requests_keep_text_that_is_not_utf8(store: SQLiteStore) -> None:
+    """A held statement under client_encoding=LATIN1: its request is stored, exactly."""
+    request = replace(make_request(), sql=NOT_UTF8, user="al\udcefce", params='["\udcff"]')
+    store.create_request(request)
+    assert store.get_request(request.id) == request
+    denied = store.transition_request(request.id, "denied", reason=NOT_UTF8, ts=5.0)
+    assert denied is not None and denied.reason == NOT_UTF8
+    assert store.get_request(request.id) == denied
+
+
 def test_transition_is_compare_and_set(store: SQLiteStore) -> None:
     store.create_request(make_request())
     approved = store.transition_request("K7Q2XD", "approved", decided_by="bob", ts=10.0)
@@ -279,7 +320,7 @@ def test_append_audit_chains_and_round_trips(store: SQLiteStore) -> None:
     assert written[1].prev_hash == written[0].hash
     assert list(store.iter_audit()) == written
     assert [r.seq for r in store.iter_audit(since=1001.0)] == [2, 3]
-    assert verify_chain(store.iter_audit()) is None
+    assert verify_chain(store.iter_audit(), KEY) is None
 
 
 def test_iter_audit_pages_through_many_rows(store: SQLiteStore) -> None:
@@ -287,7 +328,7 @@ def test_iter_audit_pages_through_many_rows(store: SQLiteStore) -> None:
         store.append_audit(make_audit(n))
     records = list(store.iter_audit())
     assert [r.seq for r in records] == list(range(1, 1204))
-    assert verify_chain(records) is None
+    assert verify_chain(records, KEY) is None
 
 
 def test_two_threads_appending_keep_a_valid_chain(store: SQLiteStore) -> None:
@@ -302,7 +343,7 @@ def test_two_threads_appending_keep_a_valid_chain(store: SQLiteStore) -> None:
         t.join()
     records = list(store.iter_audit())
     assert len(records) == 400
-    assert verify_chain(records) is None
+    assert verify_chain(records, KEY) is None
 
 
 def test_two_processes_appending_keep_a_valid_chain(tmp_path: Path) -> None:
@@ -327,4 +368,53 @@ def test_two_processes_appending_keep_a_valid_chain(tmp_path: Path) -> None:
     records = list(store.iter_audit())
     store.close()
     assert len(records) == 450
-    assert verify_chain(records) is None
+    # each process found or made the same key beside the file
+    assert verify_chain(records, load_audit_key(tmp_path / "keys")) is None
+
+
+def test_audit_rows_are_hashed_without_holding_up_other_calls(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a batch of audit rows is being hashed (in the writer's thread), the event loop's
+    short calls neither wait for a lock of this process nor for the database's write lock."""
+    hashing, release = threading.Event(), threading.Event()
+
+    def slow_hash(fields: dict[str, object], key: bytes | None) -> str:
+        hashing.set()
+        assert release.wait(30)
+        return fields_hash(fields, key)
+
+    monkeypatch.setattr(sqlite_store, "fields_hash", slow_hash)
+    writer = threading.Thread(target=store.append_audits, args=([make_audit(1)],))
+    writer.start()
+    try:
+        assert hashing.wait(30)
+        others = threading.Thread(
+            target=lambda: (store.add_user(make_user()), store.list_requests(), store.audit_head())
+        )
+        others.start()
+        others.join(30)  # a guard against a deadlock, not a measure of speed
+        assert not others.is_alive(), "a store call waited for the audit writer"
+        assert store.get_user("alice") == make_user()
+    finally:
+        release.set()
+        writer.join()
+    assert [r.sql for r in store.iter_audit()] == ["SELECT 1"]
+    assert verify_chain(store.iter_audit(), KEY) is None
+
+
+def test_a_database_that_cannot_be_written_is_unavailable_not_a_bad_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT_S", 0.05)
+    store = SQLiteStore(tmp_path / "iap.db", audit_key=KEY)
+    try:
+        with closing(sqlite3.connect(tmp_path / "iap.db", isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+            with pytest.raises(StoreUnavailable, match="locked"):
+                store.append_audits([make_audit(1)])
+            other.execute("ROLLBACK")
+        store.append_audits([make_audit(1)], durable=True)
+        assert [r.sql for r in store.iter_audit()] == ["SELECT 1"]
+    finally:
+        store.close()
