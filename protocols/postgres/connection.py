@@ -31,6 +31,8 @@ from protocols.postgres.framing import (
     frame_length,
 )
 from protocols.postgres.messages import (
+    BACKEND_TYPES,
+    FRONTEND_TYPES,
     PROTOCOL_VERSION_3_0,
     AuthenticationCleartextPassword,
     AuthenticationMD5Password,
@@ -283,9 +285,17 @@ class Connection:
         return decode_startup(self._take(4, length))
 
     def _parse_typed(self, available: int) -> Message | None:
-        if available < HEADER_SIZE:
+        if not available:
             return None
         type_byte = self._buffer[self._pos]
+        # An unknown type is refused at once, as the server does, not after waiting for a
+        # body of whatever length follows it.
+        known = FRONTEND_TYPES if self.role is Role.SERVER else BACKEND_TYPES
+        if type_byte not in known:
+            side = "frontend" if self.role is Role.SERVER else "backend"
+            raise RemoteProtocolError(f"unknown {side} message type {bytes((type_byte,))!r}")
+        if available < HEADER_SIZE:
+            return None
         length = frame_length(self._buffer, self._pos, self._size_limit(type_byte))
         if available < 1 + length:
             return None

@@ -1331,6 +1331,10 @@ _BACKEND: Final = _table(
     ParameterDescription, CopyInResponse, CopyOutResponse, CopyBothResponse, CopyData, CopyDone,
     NegotiateProtocolVersion, FunctionCallResponse,
 )  # fmt: skip
+FRONTEND_TYPES: Final = frozenset(_FRONTEND) | {ord("p")}
+"""Type bytes a client may send (p: whatever answers the authentication request)."""
+BACKEND_TYPES: Final = frozenset(_BACKEND)
+"""Type bytes a server may send."""
 
 
 def _decode(

@@ -899,3 +899,15 @@ def test_last_frame_is_each_message_as_received() -> None:
     for message, frame in zip(messages, frames, strict=True):
         assert pair.server.next_message() == message
         assert pair.server.last_frame == frame == message.encode()
+
+
+@pytest.mark.parametrize(("side", "type_byte"), [("server", b"z"), ("client", b"Q")])
+def test_an_unknown_message_type_is_refused_before_its_body_arrives(
+    side: str, type_byte: bytes
+) -> None:
+    """As the server does: one byte is enough, whatever length would follow."""
+    pair = ConnectionPair().start()
+    receiver = pair.server if side == "server" else pair.client
+    receiver.receive_data(type_byte)
+    with pytest.raises(RemoteProtocolError, match="unknown .* message type"):
+        receiver.next_message()
