@@ -909,5 +909,5 @@ def test_an_unknown_message_type_is_refused_before_its_body_arrives(
     pair = ConnectionPair().start()
     receiver = pair.server if side == "server" else pair.client
     receiver.receive_data(type_byte)
-    with pytest.raises(RemoteProtocolError, match="unknown .* message type"):
+    with pytest.raises(RemoteProtocolError, match=r"unknown .* message type"):
         receiver.next_message()
