@@ -64,7 +64,13 @@ class GatewayConfigFile:
 
 
 def write_config(
-    folder: Path, name: str, data_dir: Path, backend_port: int, public_api_port: int | None = None
+    folder: Path,
+    name: str,
+    data_dir: Path,
+    backend_port: int,
+    public_api_port: int | None = None,
+    *,
+    durable: bool = False,
 ) -> GatewayConfigFile:
     """A config for one gateway process. A second process shares `data_dir` (store, keys, TLS)
     and the first one's public_url, so the same user and tokens work on both."""
@@ -98,6 +104,7 @@ user = "{MY_USER}"
 risks = ["read", "write"]
 action = "allow"
 """
+        + ('\n[audit]\ndurable_from = "write"\n' if durable else "")
     )
     return GatewayConfigFile(path, data_dir, api, listen)
 

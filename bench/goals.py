@@ -71,6 +71,17 @@ def classification_cost(scenario: str, minimum: float = 0.90) -> Goal:
     return Goal(scenario, "noclassify", "tps", f"listener ≥ {minimum:.2f}x this", evaluate)
 
 
+def durable_audit_cost(scenario: str, minimum: float = 0.50) -> Goal:
+    """`[audit] durable_from = "write"` (a synced commit before each write, shared by the
+    sessions that wait at the same time): its TPS over the plain listener's."""
+
+    def evaluate(result: Result) -> Evaluation | None:
+        r = result.ratio("durable", "tps", to="listener")
+        return None if r is None else (r, f"{r:.2f}x", r >= minimum)
+
+    return Goal(scenario, "durable", "tps", f"≥ {minimum:.2f}x the listener", evaluate)
+
+
 def added_at_most(scenario: str, path: str, metric: str, most_us: float) -> Goal:
     def evaluate(result: Result) -> Evaluation | None:
         value, base = result.median(path, metric), result.median("direct", metric)
@@ -107,6 +118,7 @@ GOALS: tuple[Goal, ...] = (
     classification_cost("select-prepared"),
     ratio_at_least("tpcb", "listener", "tps", 0.70),
     classification_cost("tpcb"),
+    durable_audit_cost("tpcb"),
     added_at_most("latency", "listener", "p50_us", 80),
     added_at_most("latency", "listener", "p99_us", 200),
     ratio_at_least("copy", "listener", "out_mb_s", 0.95),

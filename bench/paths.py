@@ -1,7 +1,7 @@
 """The paths a client can take to the database, and how a client reaches each one.
 
 Owns: the names and order of the paths (direct, pgbouncer, listener, agent, noclassify,
-workers2), the `Endpoint` a started path offers (address, user, TLS, PostgreSQL or MySQL,
+workers2, durable), the `Endpoint` a started path offers (address, user, TLS, PostgreSQL or MySQL,
 which process serves it), probing it with a SELECT 1, and the `Conninfo` a measurement uses
 (with a password fetched right before it: the listener's token lives 5 minutes). Never starts
 a process: bench.rig does.
@@ -17,9 +17,9 @@ from typing import Literal
 import psycopg
 from psycopg.rows import TupleRow
 
-PATHS = ("direct", "pgbouncer", "listener", "agent", "noclassify", "workers2")
-# The extra gateway processes only the scenarios that ask for them measure (workers2).
-DEFAULT_PATHS = PATHS[:-1]
+PATHS = ("direct", "pgbouncer", "listener", "agent", "noclassify", "workers2", "durable")
+# The extra gateway processes only the scenarios that ask for them measure (workers2, durable).
+DEFAULT_PATHS = PATHS[:-2]
 
 ABOUT = {
     "direct": "the database itself, no TLS",
@@ -28,6 +28,7 @@ ABOUT = {
     "agent": "`iap connect` (plain local leg) + TLS tunnel + gateway: what users run",
     "noclassify": "a second gateway with IAP_UNSAFE_NO_CLASSIFY=1, through its listener",
     "workers2": "a third gateway run with --workers 2, through its listener",
+    "durable": 'a gateway with `[audit] durable_from = "write"` (group commit), its listener',
 }
 
 

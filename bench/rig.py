@@ -21,7 +21,7 @@ from bench import gateway, pgbouncer, prepare
 from bench.paths import Endpoint, probe
 from bench.procs import Background, CommandError, progress
 
-GATEWAY_PATHS = ("listener", "agent", "noclassify", "workers2")
+GATEWAY_PATHS = ("listener", "agent", "noclassify", "workers2", "durable")
 
 
 class Rig:
@@ -177,10 +177,21 @@ class Rig:
             self._start_agent(folder, config, secrets[gateway.AGENT_USER], main.pid)
         if mysql_agent:
             self._start_agent(folder, config, secrets[gateway.AGENT_USER], main.pid, mysql=True)
-        for path, classify, workers in (("noclassify", False, 1), ("workers2", True, 2)):
+        for path, classify, workers, durable in (
+            ("noclassify", False, 1, False),
+            ("workers2", True, 2, False),
+            ("durable", True, 1, True),
+        ):
             if path in paths:
                 self._start_second_gateway(
-                    path, folder, data_dir, config.api_port, cli, classify=classify, workers=workers
+                    path,
+                    folder,
+                    data_dir,
+                    config.api_port,
+                    cli,
+                    classify=classify,
+                    workers=workers,
+                    durable=durable,
                 )
 
     def _logged_in_agent(self, config: gateway.GatewayConfigFile, secret: str) -> gateway.Agent:
@@ -246,12 +257,18 @@ class Rig:
         *,
         classify: bool = True,
         workers: int = 1,
+        durable: bool = False,
     ) -> None:
         """Another gateway process on the same data dir (same user, keys and tokens),
-        measured through its direct listener: classification off (noclassify), or
-        `--workers 2` (workers2)."""
+        measured through its direct listener: classification off (noclassify),
+        `--workers 2` (workers2), or writes waiting for a durable audit row (durable)."""
         config = gateway.write_config(
-            folder, f"gateway-{path}", data_dir, prepare.PG_PORT, public_api_port=public_port
+            folder,
+            f"gateway-{path}",
+            data_dir,
+            prepare.PG_PORT,
+            public_api_port=public_port,
+            durable=durable,
         )
         progress(f"starting another gateway for {path}")
         try:

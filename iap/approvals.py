@@ -72,6 +72,8 @@ class Approvals:
         # (user, connection, rule index) -> (until, highest risk rank released by the approval)
         self._grace: dict[tuple[str, str, int], tuple[float, int]] = {}
         self._published: dict[tuple[str, str], None] = {}  # (id, status) in publish order
+        # Set when the gateway stops: holds in progress end, later ones at once (Session.hold).
+        self.stopping = trio.Event()
 
     # -- the held session's side -------------------------------------------------------------
 

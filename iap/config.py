@@ -70,6 +70,12 @@ class GatewaySection(_Model):
     access_token_ttl: Duration = 600.0
     refresh_token_ttl: Duration = 12 * 3600.0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Connections not yet authenticated (TLS handshake, tunnel hello, listener token), in all
+    # and from one source address; more are closed as soon as they are accepted.
+    max_unauthenticated: int = Field(default=512, ge=1)
+    max_unauthenticated_per_source: int = Field(default=64, ge=1)
+    # On SIGTERM/SIGINT: how long running sessions may go on before they are closed.
+    shutdown_grace: Duration = 10.0
 
     @field_validator("api", "tunnel")
     @classmethod

@@ -7,17 +7,24 @@ so encryption and copying stay in C. It is a `trio.abc.Stream`: receive and send
 two tasks at once (one each), as the relays do. It never parses what it carries. Every call
 checks for cancellation, but a call that needs no wait yields to other tasks only every 16th
 time (a schedule point costs about as much as the system call itself).
+
+`serve_tcp` accepts connections for the gateway's ports and the agent's local port: it
+survives running out of file descriptors, can stop accepting while the connections it
+accepted go on, and can cap the connections that have not authenticated yet
+(`PreAuthLimits`), in all and per source address: the excess is closed as it is accepted.
 """
 
 from __future__ import annotations
 
 import errno
+import ipaddress
 import logging
-import os
 import socket
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 import trio
 
@@ -206,28 +213,135 @@ async def connect_unix(path: str) -> FastStream:
     return FastStream(_stdlib_socket(stream.socket))
 
 
+class RateLimitedLog:
+    """Log a recurring event at most once per `interval` seconds, counting the times held
+    back (so a flood of connections or accept errors cannot flood the log)."""
+
+    def __init__(self, logger: logging.Logger, interval: float = 10.0) -> None:
+        self.logger = logger
+        self.interval = interval
+        self._next = 0.0
+        self._suppressed = 0
+
+    def warning(self, event: str, **fields: object) -> None:
+        now = time.monotonic()
+        if now < self._next:
+            self._suppressed += 1
+            return
+        text = " ".join([event, *(f"{k}={v}" for k, v in fields.items())])
+        self.logger.warning("%s suppressed=%d", text, self._suppressed)
+        self._next, self._suppressed = now + self.interval, 0
+
+
+def source_of(address: str) -> str:
+    """What the per-source limit counts: an IPv4 address, or an IPv6 /64 (one host's share;
+    an IPv4-mapped IPv6 address is its IPv4 address)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+class PreAuthLimits:
+    """Caps on connections that have not authenticated yet, in all and per source address.
+
+    The accept loop asks `admit` for each connection; the connection's task gives its place
+    back when it authenticates (`authenticated()`) or ends, whichever comes first."""
+
+    def __init__(self, total: int, per_source: int, logger: logging.Logger = log) -> None:
+        self.total = total
+        self.per_source = per_source
+        self.count = 0
+        self.by_source: dict[str, int] = {}
+        self._refusals = RateLimitedLog(logger)
+
+    def admit(self, address: str) -> Admission | None:
+        """A place for a new connection from `address`, or None (close it: over a limit)."""
+        source = source_of(address)
+        held = self.by_source.get(source, 0)
+        if self.count >= self.total or held >= self.per_source:
+            limit = "total" if self.count >= self.total else "per_source"
+            self._refusals.warning(
+                "unauthenticated connection refused",
+                source=source,
+                limit=limit,
+                max=self.total if limit == "total" else self.per_source,
+            )
+            return None
+        self.count += 1
+        self.by_source[source] = held + 1
+        return Admission(self, source)
+
+    def _release(self, source: str) -> None:
+        self.count -= 1
+        left = self.by_source[source] - 1
+        if left:
+            self.by_source[source] = left
+        else:
+            del self.by_source[source]
+
+
+class Admission:
+    """One connection's place under the PreAuthLimits, until released (once)."""
+
+    def __init__(self, limits: PreAuthLimits, source: str) -> None:
+        self._limits: PreAuthLimits | None = limits
+        self.source = source
+
+    def release(self) -> None:
+        if self._limits is not None:
+            self._limits._release(self.source)
+            self._limits = None
+
+
+# The place of the connection the current task serves (set by the accept loop, inherited by
+# the tasks the handler starts): the code that authenticates the peer gives it back.
+_admission: ContextVar[Admission | None] = ContextVar("iap_admission", default=None)
+
+
+def authenticated() -> None:
+    """The peer of the connection this task serves has authenticated: it no longer counts
+    against the limits on unauthenticated connections."""
+    admission = _admission.get()
+    if admission is not None:
+        admission.release()
+
+
 async def serve_tcp(
     handler: Callable[[socket.socket], Awaitable[None]],
     host: str,
     port: int,
     *,
     reuse_port: bool = False,
+    limits: PreAuthLimits | None = None,
+    stop_accepting: trio.Event | None = None,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Accept TCP connections and run `handler(stdlib socket)` for each, in its own task
     (non-blocking, TCP_NODELAY and SO_KEEPALIVE set); reports the bound port. Running out
     of file descriptors is waited out, not fatal. With `reuse_port` several processes listen
     on the same port and the kernel spreads new connections over them (SO_REUSEPORT: the
-    gateway's workers)."""
+    gateway's workers). With `limits`, a connection over them is closed at once. When
+    `stop_accepting` is set the listening sockets close; this returns once the handlers of
+    the connections accepted before have returned."""
     if reuse_port:
         listeners = await _reuse_port_listeners(host, port)
     else:
         listeners = await trio.open_tcp_listeners(port, host=host)
     bound: int = listeners[0].socket.getsockname()[1]
-    async with trio.open_nursery() as nursery:
+    accept_errors = RateLimitedLog(log)
+    async with trio.open_nursery() as handlers, trio.open_nursery() as accepting:
         for listener in listeners:
-            nursery.start_soon(_accept_loop, listener, handler, nursery)
+            accepting.start_soon(_accept_loop, listener, handler, handlers, limits, accept_errors)
         task_status.started(bound)
+        if stop_accepting is not None:
+            await stop_accepting.wait()
+            accepting.cancel_scope.cancel()
 
 
 async def _reuse_port_listeners(host: str, port: int) -> list[trio.SocketListener]:
@@ -253,7 +367,9 @@ async def _reuse_port_listeners(host: str, port: int) -> list[trio.SocketListene
 async def _accept_loop(
     listener: trio.SocketListener,
     handler: Callable[[socket.socket], Awaitable[None]],
-    nursery: trio.Nursery,
+    handlers: trio.Nursery,
+    limits: PreAuthLimits | None,
+    accept_errors: RateLimitedLog,
 ) -> None:
     async with listener:
         while True:
@@ -262,9 +378,39 @@ async def _accept_loop(
             except OSError as e:
                 if e.errno not in _ACCEPT_CAPACITY_ERRNOS:
                     raise
-                log.error("accept: %s; retrying in 100 ms", os.strerror(e.errno or 0))
+                # Out of file descriptors or memory: wait and accept again, as
+                # trio.serve_listeners does.
+                accept_errors.warning(
+                    "accept failed", error=errno.errorcode.get(e.errno or 0, e.errno), retry_ms=100
+                )
                 await trio.sleep(0.1)
                 continue
-            sock = _stdlib_socket(stream.socket)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)  # notice vanished peers
-            nursery.start_soon(handler, sock)
+            try:
+                sock = _stdlib_socket(stream.socket)
+            except OSError:  # the peer is gone already
+                stream.socket.close()
+                continue
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)  # notice vanished peers
+                source = str(sock.getpeername()[0])
+            except OSError:
+                sock.close()
+                continue
+            admission = limits.admit(source) if limits is not None else None
+            if limits is not None and admission is None:
+                sock.close()
+                continue
+            handlers.start_soon(_serve_admitted, handler, sock, admission)
+
+
+async def _serve_admitted(
+    handler: Callable[[socket.socket], Awaitable[None]],
+    sock: socket.socket,
+    admission: Admission | None,
+) -> None:
+    _admission.set(admission)
+    try:
+        await handler(sock)
+    finally:
+        if admission is not None:
+            admission.release()

@@ -3,8 +3,13 @@
 Engines (iap/engines/*) own the wire protocol and call this for every statement: `decide`
 turns a risk class into allow/hold/deny (cached per class; the `grace` window of a previous
 approval is honoured here), `hold` opens an approval request and waits for its end (approval,
-denial, the rule's timeout, a cancel from the client, or the client leaving), `audit` queues
-the record of what happened. This module never sees a socket and never forwards a byte.
+denial, the rule's timeout, a cancel from the client, the client leaving, the user's access
+revoked, or the gateway stopping), `audit` queues the record of what happened. This module
+never sees a socket and never forwards a byte.
+
+When the gateway stops, holds end as cancelled with the reason "gateway stopping" and their
+sessions end (`stop`: the engine tells the client, PostgreSQL FATAL 57P01, MySQL ER 1927);
+the sessions left when the shutdown grace is over are stopped the same way.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from iap.store.base import ApprovalRequest, AuditRecord
 ABANDONED = "the client disconnected while the statement was held"
 CANCELLED = "cancelled by the client"
 GRACE = "released by grace: an earlier approval under the same rule covers it"
+STOPPING = "gateway stopping"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,8 @@ class HoldResult:
             return f"iap: request {r.id} was denied" + (f": {r.reason}" if r.reason else "")
         if self.status == "expired":
             return f"iap: request {r.id} expired before anyone approved it"
+        if self.status == "cancelled" and r.reason == STOPPING:
+            return f"iap: {STOPPING}: request {r.id} was not run"
         if self.status == "cancelled":
             return "canceling statement due to user request"
         return f"iap: request {r.id} is {self.status}"
@@ -66,6 +74,7 @@ class Session:
     # the engine runs the relay in this scope; revoking the user's access cancels it
     scope: trio.CancelScope = field(default_factory=trio.CancelScope)
     revoked: str | None = None
+    stopping: bool = False  # ended because the gateway stops (revoked is then STOPPING)
     engine: object | None = None  # the protocol engine serving it (a KILL finds it here)
 
     def __post_init__(self) -> None:
@@ -78,6 +87,12 @@ class Session:
         if self.revoked is None:
             self.revoked = reason
             self.scope.cancel()
+
+    def stop(self) -> None:
+        """End the session now because the gateway stops: a held statement is cancelled."""
+        if self.revoked is None:
+            self.stopping = True
+            self.revoke(STOPPING)
 
     def close(self) -> None:
         if self.services.sessions.pop(self.id, None) is not None:
@@ -184,27 +199,44 @@ class Session:
                     nursery.start_soon(wait_decision)
                     nursery.start_soon(wait_event, self.client_gone, "abandoned")
                     nursery.start_soon(wait_event, self._cancel, "cancelled")
+                    nursery.start_soon(wait_event, approvals.stopping, "stopping")
         finally:
+            # Also when the wait was cancelled (the user's access revoked, the gateway stopping
+            # with the hold's session): the request ends and the audit log says how.
             self.holding = None
             self._cancel = None
             if final is None:
-                if self.revoked is not None:
-                    ended_by = "cancelled"
-                reason = {
-                    "expired": f"no decision within {decision.rule.timeout:g}s",
-                    "abandoned": ABANDONED,
-                    "cancelled": f"access revoked: {self.revoked}" if self.revoked else CANCELLED,
-                }[ended_by]
+                status, reason = self._hold_end(ended_by, decision.rule.timeout)
                 with trio.CancelScope(shield=True):
-                    final = approvals.finish(request.id, ended_by, reason)
-            self.services.metrics.approval_wait.observe(time.monotonic() - started)
-        assert final is not None  # set by the decision, or by finish() above
-        self.services.metrics.holds.labels(status=final.status).inc()
+                    final = approvals.finish(request.id, status, reason)
+            assert final is not None  # decided, or ended just above
+            result = self._record_hold_end(decision, sql, final, started)
+        if ended_by == "stopping" and result.status != "approved":
+            self.stop()  # the engine tells the client as the session ends
+        return result
+
+    def _hold_end(self, ended_by: str, timeout: float) -> tuple[str, str]:
+        """(status, reason) of a hold that ended without a decision."""
+        if ended_by == "stopping" or self.stopping:
+            return "cancelled", STOPPING
+        if self.revoked is not None:
+            return "cancelled", f"access revoked: {self.revoked}"
+        reasons = {"expired": f"no decision within {timeout:g}s", "abandoned": ABANDONED}
+        return ended_by, reasons.get(ended_by, CANCELLED)
+
+    def _record_hold_end(
+        self, decision: Decision, sql: str, final: ApprovalRequest, started: float
+    ) -> HoldResult:
+        """Metrics, grace and the audit row of a hold's end (nothing here waits)."""
+        assert decision.rule is not None and decision.rule_index is not None
+        metrics = self.services.metrics
+        metrics.approval_wait.observe(time.monotonic() - started)
+        metrics.holds.labels(status=final.status).inc()
         status = final.status
         if status == "approved" and self.client_gone.is_set():
             status = "abandoned"  # approved too late: nobody is there to run it for
         if status == "approved":
-            approvals.grant_grace(
+            self.services.approvals.grant_grace(
                 self.user,
                 self.connection.name,
                 decision.rule_index,
@@ -216,7 +248,7 @@ class Session:
                 decision.risk,
                 status,
                 sql,
-                request_id=request.id,
+                request_id=final.id,
                 outcome="blocked",
                 error=final.reason,
             )
@@ -224,6 +256,34 @@ class Session:
         return HoldResult(status, final)
 
     # -- audit ---------------------------------------------------------------------------------
+
+    def record(
+        self,
+        risk: Risk,
+        decision: str,
+        sql: str,
+        *,
+        request_id: str | None = None,
+        outcome: str = "ok",
+        rows: int | None = None,
+        error: str | None = None,
+        duration_ms: float | None = None,
+    ) -> AuditRecord:
+        """An audit record of this session, stamped now."""
+        return AuditRecord(
+            ts=self.services.clock(),
+            user=self.user,
+            connection=self.connection.name,
+            session_id=self.id,
+            risk=risk.value,
+            decision=decision,
+            request_id=request_id,
+            outcome=outcome,
+            rows=rows,
+            error=error,
+            duration_ms=duration_ms,
+            sql=sql,
+        )
 
     def audit(
         self,
@@ -238,18 +298,25 @@ class Session:
         duration_ms: float | None = None,
     ) -> None:
         self.services.audit.put(
-            AuditRecord(
-                ts=self.services.clock(),
-                user=self.user,
-                connection=self.connection.name,
-                session_id=self.id,
-                risk=risk.value,
-                decision=decision,
+            self.record(
+                risk,
+                decision,
+                sql,
                 request_id=request_id,
                 outcome=outcome,
                 rows=rows,
                 error=error,
                 duration_ms=duration_ms,
-                sql=sql,
             )
         )
+
+    async def audit_ahead(
+        self, risk: Risk, decision: str, sql: str, request_id: str | None
+    ) -> None:
+        """With `[audit] durable_from`: before a statement of that class or above is
+        forwarded, a row saying so (outcome `forwarded`) is committed and synced, so that a
+        crash cannot lose the trace of a statement that ran. Its outcome row follows as usual.
+        """
+        if self.services.config.audit.durable(risk.value):
+            record = self.record(risk, decision, sql, request_id=request_id, outcome="forwarded")
+            await self.services.audit.put_durable(record)

@@ -4,7 +4,10 @@ The agent sends one hello line, `{"v":1,"token":JWT,"connection":NAME}` + newlin
 64 KiB within 10 s; the gateway answers one line, `{"ok":true,"session":ID}` or
 `{"error":CODE,"message":TEXT}`, and from then on the bytes are the database protocol, served
 by the connection's engine. (The device-proof challenge of a later version is answered with
-`{"challenge":NONCE}` before `ok`; agents must accept it in that place.)
+`{"challenge":NONCE}` before `ok`; agents must accept it in that place.) A hello that cannot be
+read (too long, not JSON in UTF-8, nested too deep, not an object) is answered
+`{"error":"bad_hello",...}`. A connection counts as unauthenticated (iap.netio.PreAuthLimits)
+until its hello's token is verified.
 """
 
 from __future__ import annotations
@@ -19,13 +22,17 @@ import trio
 
 from iap.engines import mysql, postgres
 from iap.identity import AuthError
-from iap.netio import FastStream, connection_errors_logged
+from iap.netio import FastStream, authenticated, connection_errors_logged
 from iap.services import Services
 
 log = logging.getLogger("iap.tunnel")
 
 HELLO_LIMIT = 64 * 1024
 HELLO_TIMEOUT = 10.0
+# After an error answer, what the agent still sends is read (and dropped) for this long, so the
+# answer is not lost to a reset (closing with unread data sends RST instead of FIN).
+LINGER_TIMEOUT = 2.0
+LINGER_LIMIT = 1024 * 1024
 
 
 class HelloError(Exception):
@@ -69,16 +76,38 @@ async def handle_tunnel(services: Services, context: ssl.SSLContext, sock: socke
             sock.close()
 
 
+def parse_hello(line: bytes) -> dict[str, object]:
+    """The hello line as a JSON object; HelloError(bad_hello) for anything else (invalid
+    UTF-8, not JSON, nested too deep for the parser, not an object, another version)."""
+    try:
+        hello = json.loads(line.decode("utf-8"))  # (bytes would also be read as UTF-16/32)
+    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
+        why = "nested too deeply" if isinstance(e, RecursionError) else "not JSON in UTF-8"
+        raise HelloError("bad_hello", f"the hello is {why}") from None
+    if not isinstance(hello, dict):
+        raise HelloError("bad_hello", "the hello is not a JSON object")
+    version = hello.get("v")
+    if type(version) is not int or version != 1:
+        raise HelloError("bad_hello", "unsupported hello version (expected v=1)")
+    return hello
+
+
+async def _linger(stream: FastStream) -> None:
+    """Read and drop what the agent still sends, until it closes (bounded in time and size)."""
+    received = 0
+    with trio.move_on_after(LINGER_TIMEOUT):
+        while received < LINGER_LIMIT:
+            data = await stream.receive_some(65536)
+            if not data:
+                return
+            received += len(data)
+
+
 async def _serve_tunnel(services: Services, stream: FastStream, peer: str) -> None:
     try:
         with trio.fail_after(HELLO_TIMEOUT):
             line, rest = await read_line(stream, HELLO_LIMIT)
-        try:
-            hello = json.loads(line)
-        except ValueError:
-            raise HelloError("bad_hello", "the hello is not JSON") from None
-        if not isinstance(hello, dict) or hello.get("v") != 1:
-            raise HelloError("bad_hello", "unsupported hello version (expected v=1)")
+        hello = parse_hello(line)
         token, name = hello.get("token"), hello.get("connection")
         if not isinstance(token, str) or not isinstance(name, str):
             raise HelloError("bad_hello", "the hello needs a token and a connection name")
@@ -96,7 +125,9 @@ async def _serve_tunnel(services: Services, stream: FastStream, peer: str) -> No
         log.info("tunnel refused peer=%s code=%s: %s", peer, e.code, e)
         reply = {"error": e.code, "message": str(e)}
         await stream.send_all(json.dumps(reply).encode() + b"\n")
+        await _linger(stream)
         return
+    authenticated()  # no longer counts against the limits on unauthenticated connections
     session_id = secrets.token_hex(8)
     await stream.send_all(json.dumps({"ok": True, "session": session_id}).encode() + b"\n")
     log.info("tunnel open peer=%s user=%s connection=%s", peer, claims.sub, name)

@@ -70,9 +70,25 @@ def metrics_dir(config: GatewayConfig) -> Path:
     return folder
 
 
-async def supervise(config_path: Path, workers: int, log_level: str | None, metrics: Path) -> int:
+async def supervise(
+    config_path: Path,
+    workers: int,
+    log_level: str | None,
+    metrics: Path,
+    shutdown_grace: float,
+) -> int:
     """Run the workers until a signal (exit 0) or until one of them fails (exit 1)."""
     failed: list[str] = []
+
+    async def stop_worker(process: trio.Process) -> None:
+        """SIGTERM, then the worker's own graceful stop (shutdown_grace, then up to 5 s to
+        tell its clients), then SIGKILL if it is still there."""
+        process.terminate()
+        with trio.move_on_after(shutdown_grace + 10):
+            await process.wait()
+            return
+        process.kill()
+
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
     async with trio.open_nursery() as nursery:
 
@@ -81,7 +97,9 @@ async def supervise(config_path: Path, workers: int, log_level: str | None, metr
             command += ["--config", str(config_path), "--worker", f"{index}/{workers}"]
             if log_level:
                 command += ["--log-level", log_level]
-            process = await trio.run_process(command, check=False, env=env)
+            process = await trio.run_process(
+                command, check=False, env=env, deliver_cancel=stop_worker
+            )
             failed.append(f"worker {index + 1} exited with status {process.returncode}")
             nursery.cancel_scope.cancel()
 
@@ -91,7 +109,7 @@ async def supervise(config_path: Path, workers: int, log_level: str | None, metr
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async for signum in signals:
                 log.info("received %s: stopping the workers", signal.Signals(signum).name)
-                nursery.cancel_scope.cancel()  # run_process sends SIGTERM, then SIGKILL after 5s
+                nursery.cancel_scope.cancel()  # stop_worker: SIGTERM, then SIGKILL late
                 break
     if failed:
         log.error("%s: stopped the others", failed[0])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from bench.paths import PATHS, Endpoint
+from bench.paths import DEFAULT_PATHS, Endpoint
 from bench.procs import CommandError, run
 from bench.scenarios.base import Measurement, Metric, Scenario, Settings
 
@@ -25,13 +25,12 @@ class Pgbench(Scenario):
     metrics = (Metric("tps", "TPS", "tps", True),)
 
     def __init__(
-        self, name: str, *, select_only: bool, mode: str | None, workers: bool = False
+        self, name: str, *, select_only: bool, mode: str | None, extra: tuple[str, ...] = ()
     ) -> None:
         self.name = name
         self.select_only = select_only
         self.mode = mode
-        if workers:  # also through `iap gateway run --workers 2`
-            self.paths = PATHS
+        self.paths = DEFAULT_PATHS + extra  # workers2: --workers 2; durable: durable audit
 
     def args(self, settings: Settings) -> list[str]:
         args = ["pgbench", "-n"]
@@ -58,8 +57,8 @@ class Pgbench(Scenario):
 
 
 SCENARIOS = (
-    Pgbench("select-simple", select_only=True, mode="simple", workers=True),
+    Pgbench("select-simple", select_only=True, mode="simple", extra=("workers2",)),
     Pgbench("select-extended", select_only=True, mode="extended"),
     Pgbench("select-prepared", select_only=True, mode="prepared"),
-    Pgbench("tpcb", select_only=False, mode=None, workers=True),
+    Pgbench("tpcb", select_only=False, mode=None, extra=("workers2", "durable")),
 )

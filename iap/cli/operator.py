@@ -95,7 +95,8 @@ def gateway_run(
             raise AgentError(str(e), EXIT_USAGE) from None
         prepare(cfg)
         path = _config_path(config).resolve()
-        sys.exit(trio.run(supervise, path, workers, log_level, metrics_dir(cfg)))
+        grace = cfg.gateway.shutdown_grace
+        sys.exit(trio.run(supervise, path, workers, log_level, metrics_dir(cfg), grace))
     else:
         trio.run(run_gateway, cfg)
 

@@ -1,5 +1,7 @@
 """Around a PostgreSQL session: the client's startup packet (and TLS on a direct listener),
-the review of its startup parameters, the listener token, the backend login, and cancel keys.
+the review of its startup parameters (`options` read exactly as the server reads it, and
+passed on rewritten as what was read), the listener token, the backend login (whose messages
+are bounded and whose protocol errors reach the client as FATAL 08P01), and cancel keys.
 
 `iap.engines.postgres` runs the session itself; this module gets both ends to the point
 where it can start, and routes CancelRequests (which arrive on connections of their own) to
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import ssl
 
 import trio
@@ -19,7 +22,7 @@ from iap.config import ConnectionConfig, split_address
 from iap.engines import backend_tls
 from iap.engines.relay import RECV_SIZE
 from iap.identity import LISTENER_AUDIENCE, AuthError, Claims
-from iap.netio import FastStream, connect_tcp, connect_unix
+from iap.netio import FastStream, authenticated, connect_tcp, connect_unix
 from iap.services import Services
 from iap.session import CANCELLED
 from protocols.errors import ProtocolError
@@ -31,6 +34,9 @@ log = logging.getLogger("iap.postgres")
 
 STARTUP_TIMEOUT = 30.0
 LOGIN_TIMEOUT = 30.0  # reaching and logging in to the backend
+# Largest message the backend may send during the login (authentication requests,
+# ParameterStatus, notices, errors: libpq allows 30000 bytes for most of them).
+LOGIN_MESSAGE_LIMIT = 1024 * 1024
 
 # Startup parameters that are part of the connection, not settings to classify.
 _CONNECTION_PARAMS = {"user", "database"}
@@ -45,25 +51,183 @@ class StartupRefused(Exception):
         self.code = code
 
 
-def options_settings(options: str) -> list[tuple[str, str]]:
-    """`-c name=value` / `--name=value` items of the startup `options` parameter."""
-    words = options.replace("\\ ", "\0").split()
-    settings: list[tuple[str, str]] = []
+# -- the startup `options` parameter, read as the server reads it ------------------------------
+#
+# The server splits `options` into words with pg_split_opts (src/backend/utils/init/postinit.c):
+# words end at whitespace (C isspace), and a backslash makes the next character, whatever it
+# is, part of the word. The words then go through process_postgres_switches
+# (src/backend/tcop/postgres.c) with glibc's getopt and the optstring below: -c name=value,
+# -cname=value and --name=value set name (ParseLongOption: split at the first "=", "-" in
+# the name becomes "_"), other switches set fixed settings or are ignored, and anything else
+# (a non-option word, an unknown switch, a missing argument) ends the connection.
+
+_C_SPACE = frozenset(" \t\n\v\f\r")  # isspace() of the C locale
+# The server's isspace() follows the database's locale (LC_CTYPE), which may count bytes
+# above 0x7f or other control characters as spaces: only these are read with certainty.
+_READABLE = frozenset(map(chr, range(0x20, 0x7F))) | _C_SPACE
+_ARG_SWITCHES = frozenset("BCDNSWcdfhkprtv-")  # "B:bc:C:D:d:EeFf:h:ijk:lN:nOPp:r:S:sTt:v:W:-:"
+_FLAG_SWITCHES = frozenset("EFOPTbeijlns")
+# Switches that set one setting: flags to a value of their own, the others to their argument.
+_FLAG_SETTINGS = {
+    "e": ("datestyle", "euro"),
+    "F": ("fsync", "false"),
+    "i": ("listen_addresses", "*"),
+    "l": ("ssl", "true"),
+    "O": ("allow_system_table_mods", "true"),
+    "P": ("ignore_system_indexes", "true"),
+    "s": ("log_statement_stats", "true"),
+}
+_ARG_SETTINGS = {
+    "B": "shared_buffers",
+    "h": "listen_addresses",
+    "k": "unix_socket_directories",
+    "N": "max_connections",
+    "p": "port",
+    "S": "work_mem",
+    "W": "post_auth_delay",
+}
+# Ignored by a backend for its client (they act only in a standalone server): b C D E j n r T v.
+_PLAN_SWITCHES = {  # -f X: set_plan_disabling_options
+    "s": "enable_seqscan",
+    "i": "enable_indexscan",
+    "o": "enable_indexonlyscan",
+    "b": "enable_bitmapscan",
+    "t": "enable_tidscan",
+    "n": "enable_nestloop",
+    "m": "enable_mergejoin",
+    "h": "enable_hashjoin",
+}
+_STATS_SWITCHES = {"pa": "log_parser_stats", "pl": "log_planner_stats", "e": "log_executor_stats"}
+_ATOI = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]*)")
+
+
+def _invalid_argument(word: str) -> StartupRefused:
+    return StartupRefused("42601", f"invalid command-line argument for server process: {word}")
+
+
+def split_options(options: str) -> list[str]:
+    """The words of `options`, exactly as pg_split_opts makes them."""
+    words: list[str] = []
+    i, end = 0, len(options)
+    while i < end:
+        while i < end and options[i] in _C_SPACE:
+            i += 1
+        if i == end:
+            break
+        word: list[str] = []
+        escaped = False
+        while i < end and (escaped or options[i] not in _C_SPACE):
+            if not escaped and options[i] == "\\":
+                escaped = True
+            else:
+                escaped = False
+                word.append(options[i])
+            i += 1
+        words.append("".join(word))  # (a backslash ending the string adds nothing to it)
+    return words
+
+
+def option_switches(words: list[str]) -> list[tuple[str, str | None]]:
+    """(switch, argument) pairs as getopt reads the words; StartupRefused (42601) where the
+    server ends the connection instead."""
+    switches: list[tuple[str, str | None]] = []
     i = 0
     while i < len(words):
-        word = words[i].replace("\0", " ")
-        if word == "-c" and i + 1 < len(words):
-            item = words[i + 1].replace("\0", " ")
-            i += 2
-        elif word.startswith("-c") or word.startswith("--"):
-            item, i = word[2:], i + 1
-        else:
-            raise StartupRefused("42501", f"startup option {word!r} is not allowed through iap")
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise StartupRefused("42601", f"startup option {item!r} has no value")
-        settings.append((name.replace("-", "_"), value))
+        word = words[i]
+        i += 1
+        if word == "--":  # the end of the options: nothing may follow
+            if i < len(words):
+                raise _invalid_argument(words[i])
+            break
+        if len(word) < 2 or word[0] != "-":
+            raise _invalid_argument(word)
+        for j in range(1, len(word)):
+            switch = word[j]
+            if switch in _ARG_SWITCHES:
+                if j + 1 < len(word):
+                    argument = word[j + 1 :]
+                elif i < len(words):
+                    argument = words[i]
+                    i += 1
+                else:
+                    raise _invalid_argument(word)
+                switches.append((switch, argument))
+                break
+            if switch not in _FLAG_SWITCHES:
+                raise _invalid_argument(word)
+            switches.append((switch, None))
+    return switches
+
+
+def _debug_settings(argument: str) -> list[tuple[str, str]]:
+    """-d N: set_debug_options(atoi(N)) for a backend."""
+    digits = _ATOI.match(argument)
+    text = digits.group(1) if digits else ""
+    if len(text.lstrip("+-")) > 9:
+        raise StartupRefused("42501", f"startup option -d {argument!r} is not read by iap")
+    level = int(text) if text.lstrip("+-") else 0
+    settings = [("log_min_messages", f"debug{level}" if level > 0 else "notice")]
+    for at_least, name, value in (
+        (2, "log_statement", "all"),
+        (3, "debug_print_parse", "true"),
+        (4, "debug_print_plan", "true"),
+        (5, "debug_print_rewritten", "true"),
+    ):
+        if level >= at_least:
+            settings.append((name, value))
     return settings
+
+
+def _switch_settings(switch: str, argument: str | None) -> list[tuple[str, str]]:
+    """The settings one switch makes, in the server's order."""
+    if argument is None:
+        flag = _FLAG_SETTINGS.get(switch)
+        return [flag] if flag else []
+    if switch in "c-":
+        name, sep, value = argument.partition("=")
+        if not sep:
+            what = f"--{argument}" if switch == "-" else f"-c {argument}"
+            raise StartupRefused("42601", f"{what} requires a value")
+        return [(name.replace("-", "_"), value)]
+    if switch in _ARG_SETTINGS:
+        return [(_ARG_SETTINGS[switch], argument)]
+    if switch == "d":
+        return _debug_settings(argument)
+    if switch == "f":
+        setting = _PLAN_SWITCHES.get(argument[:1])
+    elif switch == "t":
+        setting = _STATS_SWITCHES.get(argument[:2]) or _STATS_SWITCHES.get(argument[:1])
+    else:
+        return []
+    if setting is None:
+        raise _invalid_argument(argument)
+    return [(setting, "false" if switch == "f" else "true")]
+
+
+def read_options(options: str) -> list[tuple[str, str]]:
+    """The settings (name, value), in order, that the server makes of the startup `options`;
+    StartupRefused where it refuses them (42601), or where iap cannot be sure (42501)."""
+    odd = next((c for c in options if c not in _READABLE), None)
+    if odd is not None:
+        raise StartupRefused(
+            "42501",
+            f"startup options with the character {odd!r} are not allowed through iap: the"
+            " server splits them by its locale",
+        )
+    return [
+        setting
+        for switch, argument in option_switches(split_options(options))
+        for setting in _switch_settings(switch, argument)
+    ]
+
+
+def _escape_word(text: str) -> str:
+    return "".join("\\" + c if c in _C_SPACE or c == "\\" else c for c in text)
+
+
+def encode_options(settings: list[tuple[str, str]]) -> str:
+    """`options` that the server reads as exactly these settings (read_options' inverse)."""
+    return " ".join(f"-c {_escape_word(f'{name}={value}')}" for name, value in settings)
 
 
 async def read_startup(
@@ -117,7 +281,7 @@ def check_startup(msg: pgm.StartupMessage, connection: ConnectionConfig) -> dict
     for name, value in params.items():
         if name in _CONNECTION_PARAMS or name.startswith("_pq_."):
             continue
-        settings = options_settings(value) if name == "options" else [(name, value)]
+        settings = read_options(value) if name == "options" else [(name, value)]
         for setting, setting_value in settings:
             cls = classify_setting(setting, setting_value, "postgres")
             if cls.risk is not Risk.READ:
@@ -127,7 +291,10 @@ def check_startup(msg: pgm.StartupMessage, connection: ConnectionConfig) -> dict
                     f"startup parameter {setting}={setting_value!r} is not allowed at connection"
                     f" start ({why}); run SET in the session so policy can review it",
                 )
-        passed[name] = value
+        if name != "options":
+            passed[name] = value
+        elif settings:  # the server gets what iap read, written so that it cannot differ
+            passed[name] = encode_options(settings)
     return passed
 
 
@@ -158,7 +325,7 @@ async def open_backend(connection: ConnectionConfig) -> FastStream:
 async def login_backend(
     backend: trio.abc.Stream, connection: ConnectionConfig, params: dict[str, str]
 ) -> tuple[list[pgm.ParameterStatus], pgm.BackendKeyData | None, pgm.ReadyForQuery]:
-    conn = Connection(Role.CLIENT)
+    conn = Connection(Role.CLIENT, max_message_size=LOGIN_MESSAGE_LIMIT)
     startup = {"user": connection.user, "database": connection.database, **params}
     await backend.send_all(conn.send(pgm.StartupMessage.make(startup)))
     auth = ClientAuthenticator(connection.user, connection.password())
@@ -185,14 +352,22 @@ async def login_backend(
                 reply = auth.respond(msg)
             except AuthenticationFailed as e:  # no password configured, bad SCRAM proof, GSS...
                 raise StartupRefused("28000", f"iap could not log in to the database: {e}") from e
+            except ProtocolError as e:  # not an authentication request
+                raise StartupRefused(
+                    "08P01", f"iap: the database broke the protocol during login: {e}"
+                ) from e
             if reply is not None:
                 await backend.send_all(conn.send(reply))
 
 
 async def _next_message(stream: trio.abc.Stream, conn: Connection, who: str) -> pgm.Message:
-    """The next message during a login; the peer leaving is a StartupRefused (08006)."""
+    """The next message during a login; the peer leaving is a StartupRefused (08006), a message
+    that breaks the protocol (an absurd length, say) one with 08P01."""
     while True:
-        msg = conn.next_message()
+        try:
+            msg = conn.next_message()
+        except ProtocolError as e:
+            raise StartupRefused("08P01", f"iap: {who} broke the protocol during login: {e}") from e
         if msg is CLOSED:
             raise StartupRefused("08006", f"{who} closed the connection during login")
         if msg is not NEED_DATA:
@@ -287,4 +462,5 @@ async def check_token(
         services.audit_auth(claims.sub, "listener", failure, connection=connection.name)
         raise StartupRefused("28000", f"iap: {failure}")
     services.audit_auth(claims.sub, "listener", None, connection=connection.name)
+    authenticated()  # no longer counts against the limits on unauthenticated connections
     return claims

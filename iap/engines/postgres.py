@@ -83,6 +83,7 @@ log = logging.getLogger("iap.postgres")
 
 MAX_BATCH_BYTES = 64 * 1024 * 1024
 DRAIN_TIMEOUT = 30.0  # how long the replies to forwarded statements are awaited at the end
+STOP_DRAIN_TIMEOUT = 3.0  # the same when the gateway stops
 CLASSIFY_INLINE_BYTES = 16 * 1024  # longer texts are classified in a worker thread
 
 
@@ -279,7 +280,9 @@ class PostgresSession:
             try:
                 await self._process_client()
             finally:
-                with trio.CancelScope(shield=True), trio.move_on_after(DRAIN_TIMEOUT):
+                # a stopping gateway has already cancelled what runs: a short wait then
+                drain = STOP_DRAIN_TIMEOUT if self.session.stopping else DRAIN_TIMEOUT
+                with trio.CancelScope(shield=True), trio.move_on_after(drain):
                     await self._wait_until(lambda: not self.inflight)
                 nursery.cancel_scope.cancel()
                 self._audit_unanswered()
@@ -785,6 +788,8 @@ class PostgresSession:
         audit = self.session.services.audit
         if audit.full:  # the trail is far behind: wait rather than run unaudited statements
             await audit.wait_room()
+        if part is not None:
+            await self.session.audit_ahead(part.risk, part.decision, part.sql, part.request_id)
         unit = self.open_unit or _Unit()
         if part is not None:
             unit.parts.append(part)
@@ -1008,7 +1013,8 @@ async def _serve_session(
                 )
             if session.revoked is not None:
                 log.info("session revoked session=%s: %s", session.id, session.revoked)
-                await send_fatal(client, "57P01", f"iap: access revoked: {session.revoked}")
+                why = "" if session.stopping else "access revoked: "
+                await send_fatal(client, "57P01", f"iap: {why}{session.revoked}")
     except StartupRefused as e:
         log.info("session refused user=%s connection=%s: %s", user, connection.name, e)
         await send_fatal(client, e.code, str(e))

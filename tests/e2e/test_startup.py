@@ -10,6 +10,8 @@ import asyncio
 import os
 import struct
 from collections.abc import Mapping
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -18,7 +20,16 @@ import pytest
 import trio
 
 from protocols.postgres import messages as pgm
-from tests.helpers import ConnectedPort, Gateway, PgServer, StreamReader, open_psql
+from tests.helpers import (
+    Agent,
+    ConnectedPort,
+    Gateway,
+    PgServer,
+    StreamReader,
+    open_psql,
+    running_gateway,
+    write_config,
+)
 
 # -- clients ---------------------------------------------------------------------------------
 
@@ -191,6 +202,80 @@ async def test_identity_changing_options_are_refused_naming_the_parameter(
     assert isinstance(error, asyncpg.InsufficientPrivilegeError), repr(error)
     assert error.sqlstate == "42501"
     assert setting in str(error)
+
+
+# An escaped backslash ends the word: the server reads a second -c, which sets the role.
+ESCAPED_BACKSLASH_ROLE = "-c application_name=x\\\\ -crole=pg_monitor"
+
+
+async def test_options_split_as_the_server_splits_them_cannot_hide_a_role(
+    gateway: Gateway, port: ConnectedPort, database: str, pg_server: PgServer
+) -> None:
+    def direct() -> list[Any]:
+        with psycopg.connect(pg_server.dsn(database), options=ESCAPED_BACKSLASH_ROLE) as conn:
+            row = conn.execute("SELECT current_user, current_setting('application_name')")
+            return list(row.fetchone() or ())
+
+    # Straight to the server, these options change the role: that is what must not pass.
+    assert await in_thread(direct) == ["pg_monitor", "x\\"]
+
+    code, out, err = await psql(
+        port, database, "SELECT current_user", env={"PGOPTIONS": ESCAPED_BACKSLASH_ROLE}
+    )
+    assert code == 2, out + err
+    assert "FATAL:  startup parameter role='pg_monitor' is not allowed" in err
+
+    def through_psycopg() -> str:
+        try:
+            with psycopg.connect(
+                port.dsn(database), options=ESCAPED_BACKSLASH_ROLE, connect_timeout=10
+            ) as conn:
+                row = conn.execute("SELECT current_user").fetchone()
+                return f"connected as {row}"
+        except psycopg.OperationalError as e:
+            return str(e)
+
+    assert "startup parameter role='pg_monitor' is not allowed" in await in_thread(through_psycopg)
+
+    error = await asyncpg_connect_error(port, database, {"options": ESCAPED_BACKSLASH_ROLE})
+    assert isinstance(error, asyncpg.InsufficientPrivilegeError), repr(error)
+    assert "role='pg_monitor'" in str(error)
+    assert gateway.services.store.list_requests() == []
+    assert not gateway.services.sessions
+
+
+@pytest.mark.parametrize(
+    ("options", "shown"),
+    [
+        ("-c application_name=a\\ b", "a b"),  # an escaped space stays in the value
+        ("-c\tapplication_name=tab --statement-timeout=7s", "tab"),
+        ("-capplication_name=x\\\\ --", "x\\"),  # an escaped backslash, then a lone --
+    ],
+)
+async def test_harmless_options_reach_the_backend_as_the_server_reads_them(
+    gateway: Gateway, port: ConnectedPort, database: str, options: str, shown: str
+) -> None:
+    def work() -> str:  # (psql would send application_name itself, which overrides options)
+        with psycopg.connect(port.dsn(database), options=options, connect_timeout=10) as conn:
+            row = conn.execute("SHOW application_name").fetchone()
+            return str(row[0]) if row else ""
+
+    assert await in_thread(work) == shown
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ("-c application_name=x extra", "invalid command-line argument for server process: extra"),
+        ("-c application_name", "-c application_name requires a value"),
+        ("-c application_name=caf\u00e9", "not allowed through iap"),
+    ],
+)
+async def test_options_the_server_or_iap_cannot_read_are_refused(
+    gateway: Gateway, port: ConnectedPort, database: str, options: str, expected: str
+) -> None:
+    error = await asyncpg_connect_error(port, database, {"options": options})
+    assert error is not None and expected in str(error), repr(error)
 
 
 @pytest.mark.parametrize("setting", ["role", "session_authorization"])
@@ -409,3 +494,45 @@ async def test_garbage_instead_of_a_startup_packet_closes_the_connection(
                 pass  # whatever it says (an error or nothing), it must close
     code, out, err = await psql(port, database, "SELECT 'still serving'")
     assert (code, out.strip()) == (0, "still serving"), err
+
+
+# -- a backend that breaks the protocol during the login -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pytest.param(b"R" + struct.pack("!i", 2**31 - 1), id="auth-length-2**31"),
+        pytest.param(b"N" + struct.pack("!i", 100_000_000) + b"SNOTICE\0", id="notice-100MB"),
+        pytest.param(b"S" + struct.pack("!i", 3), id="length-below-4"),
+    ],
+)
+async def test_a_backend_frame_with_an_absurd_length_is_a_fatal_08p01_for_the_client(
+    tmp_path: Path, pg_server: PgServer, database: str, frame: bytes
+) -> None:
+    async def fake_backend(stream: trio.SocketStream) -> None:
+        async with stream:
+            await stream.receive_some(65536)  # the gateway's StartupMessage
+            await stream.send_all(frame)
+            while await stream.receive_some(65536):  # hold the connection until iap ends it
+                pass
+
+    async with trio.open_nursery() as nursery:
+        [listener] = await nursery.start(partial(trio.serve_tcp, fake_backend, 0, host="127.0.0.1"))
+        fake_port = listener.socket.getsockname()[1]
+        extra = (
+            f'\n[[connections]]\nname = "pg-fake"\nkind = "postgres"\n'
+            f'address = "127.0.0.1:{fake_port}"\ndatabase = "{database}"\nuser = "postgres"\n'
+        )
+        async with running_gateway(write_config(tmp_path, pg_server, database, extra)) as gw:
+            gw.add_user("alice", "dev")
+            agent = await Agent.logged_in(gw, "alice")
+            async with agent.connect("pg-fake") as fake, agent.connect("pg-main") as real:
+                code, out, err = await psql(fake, database, "SELECT 1")
+                assert code == 2, out + err
+                assert "FATAL:  iap: the database broke the protocol during login" in err, err
+                assert "length" in err
+                # The gateway goes on serving.
+                code, out, err = await psql(real, database, "SELECT 'still serving'")
+                assert (code, out.strip()) == (0, "still serving"), err
+        nursery.cancel_scope.cancel()
