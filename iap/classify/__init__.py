@@ -40,24 +40,26 @@ def classify(
     state: LexState | None = None,
     prepared: Mapping[str, Risk] | None = None,
     safe_functions: frozenset[str] = frozenset(),
+    server_version: int | None = None,
 ) -> Classification:
     """The class of a query string (the highest of its statements), with reasons.
 
     state is the session's lexing state (None: the server defaults, UTF8 and
     standard_conforming_strings on); prepared maps the session's prepared statement names
     to their classes (for EXECUTE); safe_functions names user-defined functions, as written
-    in SQL, that the operator vouches for.
+    in SQL, that the operator vouches for; server_version is PostgreSQL's server_version_num
+    (None: PostgreSQL 15, the oldest supported and the strictest reading).
     """
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}: use one of {', '.join(DIALECTS)}")
     if state is None:
         state = DEFAULT_STATE
     if len(sql) <= CACHE_MAX_TEXT:
-        result = _classify_cached(sql, dialect, state, safe_functions)
+        result = _classify_cached(sql, dialect, state, safe_functions, server_version)
     else:
-        result = _classify(sql, dialect, state, safe_functions, None)
+        result = _classify(sql, dialect, state, safe_functions, None, server_version)
     if result.executes:
-        return _classify(sql, dialect, state, safe_functions, prepared or {})
+        return _classify(sql, dialect, state, safe_functions, prepared or {}, server_version)
     return result
 
 
@@ -81,9 +83,13 @@ def clear_cache() -> None:
 
 @functools.lru_cache(maxsize=CACHE_ENTRIES)
 def _classify_cached(
-    sql: str, dialect: str, state: LexState, safe_functions: frozenset[str]
+    sql: str,
+    dialect: str,
+    state: LexState,
+    safe_functions: frozenset[str],
+    server_version: int | None = None,
 ) -> Classification:
-    return _classify(sql, dialect, state, safe_functions, None)
+    return _classify(sql, dialect, state, safe_functions, None, server_version)
 
 
 def _classify(
@@ -92,7 +98,18 @@ def _classify(
     state: LexState,
     safe_functions: frozenset[str],
     prepared: Mapping[str, Risk] | None,
+    server_version: int | None = None,
 ) -> Classification:
+    if server_version is not None and dialect == "postgres":  # MySQL's reads no version
+        from iap.classify.postgres import classify_postgres
+
+        return classify_postgres(
+            sql,
+            state=state,
+            prepared=prepared,
+            safe_functions=safe_functions,
+            server_version=server_version,
+        )
     dialect_classify = _DIALECT_CLASSIFIERS.get(dialect) or _load_classifier(dialect)
     return dialect_classify(sql, state=state, prepared=prepared, safe_functions=safe_functions)
 

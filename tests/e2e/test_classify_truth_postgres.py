@@ -12,6 +12,9 @@ the classifier's: a read changes nothing (but harmless settings), a write only d
 only schema (and the data a schema change rewrites), destructive may also lose objects,
 columns or every row of a table, admin and unknown anything.
 
+Also checks that the server reads syntax newer than itself otherwise (a syntax error, or a
+call of a function or a column of that name), which is why the classifier calls it unknown.
+
 Must never run a statement that acts outside the throwaway database or that a rolled-back
 transaction cannot undo (NOT_RUN says which and why), never commit a case's changes to the
 template, and never leave a database or role behind. Where the server cannot tell (write
@@ -35,6 +38,7 @@ from psycopg import pq
 from iap.classify import Risk, classify, classify_setting
 from tests.helpers import PgServer
 from tests.iap import pg_corpus
+from tests.iap.test_classify_pg_version import NEWER_SYNTAX
 
 pytestmark = pytest.mark.e2e
 
@@ -599,3 +603,27 @@ def test_the_oracle_sees_each_kind_of_change(
     outcome = run_in_transaction(case_conn, sql)
     assert outcome.error is None and outcome.truth is not None
     assert outcome.truth.risk.value == shows, outcome.truth.changes[:5]
+
+
+# Syntax newer than the server: the classifier calls it unknown because the server reads it
+# otherwise. Checked here: PostgreSQL rejects it (42601), or looks up a function (42883) or a
+# column (42703) of that name where pglast's newer grammar sees SQL/JSON or other syntax.
+_OTHER_READINGS = {"42601", "42883", "42703"}
+# json('...') is a function-style cast to json before PostgreSQL 17: another reading, no error.
+_ACCEPTED_OTHERWISE = ("SELECT json(",)
+
+
+@pytest.mark.parametrize(("sql", "since"), [(s, v) for s, v, _ in NEWER_SYNTAX])
+def test_the_server_reads_newer_syntax_otherwise(
+    sql: str, since: int, case_conn: psycopg.Connection[Any]
+) -> None:
+    row = case_conn.execute(b"SHOW server_version_num").fetchone()
+    server = int(row[0]) if row else 0
+    if server >= since:
+        pytest.skip(f"the server ({server}) reads this syntax as pglast does")
+    assert classify(sql, server_version=server).risk is Risk.UNKNOWN
+    if sql.startswith(_ACCEPTED_OTHERWISE):
+        return
+    outcome = run_in_transaction(case_conn, sql)
+    assert outcome.error is not None, f"PostgreSQL {server} ran it: {outcome.truth}"
+    assert outcome.error[:5] in _OTHER_READINGS, outcome.error
