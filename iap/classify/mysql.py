@@ -8,8 +8,11 @@ comments (/*!50700 */, /*M!100100 */) run on some servers and not others, so eve
 version that reads the text differently is classified and the highest class wins. Plain
 statements take a fast path (mysql_fast) that gives exactly what the full path gives; the
 rest go through mysql_statements and sqlglot. Session effects (PREPARE, DEALLOCATE, EXECUTE)
-follow the order of the statements; a SET sql_mode in a multi-statement text changes how the
-statements after it are read, as on the server.
+follow the order of the statements, and each statement's are kept apart (Classification.steps)
+for the engine, which applies them only once the server answered that statement; a statement
+that changes the lexing state in a multi-statement text (SET sql_mode, a character set, or a
+value not read: a variable, a prepared statement, CALL) changes how the statements after it
+are read, as on the server: under the new state, or the stricter unknown one.
 
 Must never do I/O, never raise on any input text (what it cannot read is unknown), and never
 return a class lower than the worst reading.
@@ -43,10 +46,17 @@ from iap.classify.mysql_settings import (
     setting_risk,
     split_scope,
 )
-from iap.classify.mysql_statements import UNCHANGED, Context, classify_statement
+from iap.classify.mysql_statements import UNCHANGED, Context, StepFacts, classify_statement
 from iap.classify.mysql_tree import Truth
 from iap.classify.scan import SessionEffects
-from iap.classify.types import Classification, LexState, Risk, StatementInfo
+from iap.classify.types import (
+    Classification,
+    LexState,
+    PreparedFacts,
+    Risk,
+    SessionStep,
+    StatementInfo,
+)
 
 MAX_READINGS = 16  # distinct token streams of one text; more is unknown
 
@@ -145,12 +155,14 @@ class _Run:
         self.mode = mode  # how this reading lexed the text
         self.effects = SessionEffects()
         self.statements: list[StatementInfo] = []
+        self.steps: list[SessionStep] | None = []
+        self.facts: dict[str, PreparedFacts] = {}  # of the names this text prepared so far
         self.ctx = Context(
             safe=request.safe,
             truth=_truth(request.state.sql_mode),
             sql_mode=request.state.sql_mode,
             classify_text=self._classify_text,
-            prepared=self._prepared_risk,
+            prepared=self._prepared_facts,
             effects=self.effects,
         )
 
@@ -159,39 +171,84 @@ class _Run:
             text, state=self.state, prepared=None, safe_functions=self.request.safe_functions
         )
 
-    def _prepared_risk(self, name: str) -> Risk | None:
-        return self.effects.prepared_risk(name, self.request.prepared)
+    def _prepared_facts(self, name: str) -> PreparedFacts | None:
+        """A name this text prepared is known; the session's names by their class only
+        (running one may change the lexing state, and above write may do anything)."""
+        risk = self.effects.prepared_risk(name, self.request.prepared)
+        if risk is None:
+            return None
+        if name in self.facts:
+            return self.facts[name]
+        return PreparedFacts(risk, lexing=True, opaque=risk.rank >= Risk.ADMIN.rank)
 
     def run(self, statements: list[Statement]) -> None:
+        ctx = self.ctx
         for index, statement in enumerate(statements):
-            self.ctx.new_sql_mode = UNCHANGED
-            info = mysql_fast.classify(statement.tokens, self.ctx)
+            ctx.new_sql_mode = ctx.new_charset = UNCHANGED
+            ctx.step = StepFacts()
+            info = mysql_fast.classify(statement.tokens, ctx)
             if info is None:
-                info = classify_statement(self.ctx, statement.tokens).info()
+                info = classify_statement(ctx, statement.tokens).info()
             self.statements.append(info)
-            new_mode = self.ctx.new_sql_mode
-            if new_mode is UNCHANGED or index + 1 == len(statements):
+            self._record(ctx.step, info)
+            if index + 1 == len(statements):
                 continue
-            if isinstance(new_mode, str) and self._lexes_alike(new_mode):
-                self._use_mode(new_mode)  # the rest reads the same: no need to lex it again
+            state = self._state_after()
+            if state == self.state:
                 continue
-            self._rest(statement.end, new_mode if isinstance(new_mode, str) else None)
+            if self._reads_alike(state):
+                self._use_state(state)  # the rest reads the same: no need to lex it again
+                continue
+            self._rest(statement.end, state)
             return
 
-    def _lexes_alike(self, sql_mode: str) -> bool:
-        return mode_problem(sql_mode) is None and lexer_mode(sql_mode) == self.mode
+    def _record(self, step: StepFacts, info: StatementInfo) -> None:
+        """Keep the statement's session effects, in order."""
+        if info.risk is Risk.UNKNOWN:
+            step.lexing = step.opaque = True  # not read: it may do anything
+        if self.steps is not None:
+            self.steps.append(step.freeze())
+        if step.prepare is not None:
+            self.facts[step.prepare[0]] = step.prepare[1]
+        if step.deallocate is not None:
+            self.facts.pop(step.deallocate, None)
+        if step.opaque or step.forgets:  # names may have been prepared unseen
+            self.effects.deallocate_all()
+            self.facts.clear()
 
-    def _use_mode(self, sql_mode: str) -> None:
-        self.state = replace(self.state, sql_mode=sql_mode)
-        self.ctx.sql_mode = sql_mode
-        self.ctx.truth = _truth(sql_mode)
+    def _state_after(self) -> LexState:
+        """The lexing state after the current statement, as far as this reading knows it."""
+        state, ctx = self.state, self.ctx
+        if ctx.new_charset is not UNCHANGED:
+            charset = ctx.new_charset if isinstance(ctx.new_charset, str) else None
+            state = replace(state, client_encoding=charset)
+        if ctx.new_sql_mode is not UNCHANGED:
+            sql_mode = ctx.new_sql_mode if isinstance(ctx.new_sql_mode, str) else None
+            state = replace(state, sql_mode=sql_mode)
+        return state
 
-    def _rest(self, offset: int, sql_mode: str | None) -> None:
-        """The statements after a SET sql_mode, read under the new mode (as the server does)."""
+    def _reads_alike(self, state: LexState) -> bool:
+        """The rest of the text lexes the same under state as under this reading's."""
+        safe = charset_is_safe(state.client_encoding)
+        return (
+            state.sql_mode is not None
+            and mode_problem(state.sql_mode) is None
+            and lexer_mode(state.sql_mode) == self.mode
+            and safe == charset_is_safe(self.state.client_encoding)
+        )
+
+    def _use_state(self, state: LexState) -> None:
+        self.state = state
+        self.ctx.sql_mode = state.sql_mode
+        self.ctx.truth = _truth(state.sql_mode)
+
+    def _rest(self, offset: int, state: LexState) -> None:
+        """The statements after one that changed the lexing state, read under the new state
+        (as the server does; an unknown state is the stricter reading)."""
         request = self.request
         rest = classify_mysql(
             request.sql[offset:],
-            state=replace(self.state, sql_mode=sql_mode),
+            state=state,
             prepared=self.effects.session_map(request.prepared),
             safe_functions=request.safe_functions,
         )
@@ -199,9 +256,14 @@ class _Run:
         if not rest.statements and rest.reasons:
             self.statements.append(StatementInfo("", rest.risk, (), rest.reasons))
         self.effects.absorb(rest)
+        if rest.steps is None or self.steps is None:
+            self.steps = None
+        else:
+            self.steps.extend(rest.steps)
 
     def result(self) -> Classification:
-        return self.effects.classification(tuple(self.statements))
+        steps = None if self.steps is None else tuple(self.steps)
+        return self.effects.classification(tuple(self.statements), steps)
 
 
 def _truth(sql_mode: str | None) -> Truth:
@@ -237,6 +299,7 @@ def _merge(results: list[Classification]) -> Classification:
         deallocates=tuple(dict.fromkeys(n for r in results for n in r.deallocates)),
         deallocate_all=any(r.deallocate_all for r in results),
         executes=tuple(dict.fromkeys(n for r in results for n in r.executes)),
+        steps=results[0].steps if all(r.steps == results[0].steps for r in results) else None,
     )
 
 

@@ -15,7 +15,8 @@ their tokens alone, and the answer is the full path's:
   qualified by the target's name or alias) with a constant, so it is never always true or
   false and depends on the rows: write; no WHERE at all: destructive;
 - SET accepts only settings the full path's own setting_risk calls harmless, never sql_mode
-  or a character set, so no lexing state changes.
+  or a character set variable; SET NAMES of a safe character set is recorded in the context
+  as the full path records it (the engine reads the lexing state back after it).
 
 Must never do I/O, never accept a statement whose answer could differ from the full path's
 (mysql_statements + sqlglot): it declines (None) on anything outside its grammar.
@@ -504,34 +505,40 @@ def _modify(p: _Parser) -> StatementInfo:
     return StatementInfo(verb, Risk.DESTRUCTIVE, tables, (f"{verb} without WHERE on {name}",))
 
 
-def _set(p: _Parser) -> StatementInfo:
+def _set(p: _Parser, ctx: Context) -> StatementInfo:
     p.i = 1
+    charsets: list[str] = []
     while True:
         t = p.tokens[p.i] if p.i < p.n else None
         if t is None:
             raise _Decline
         if t.kind == WORD and t.value == "NAMES":
             p.i += 1
-            _charset(p)
+            charsets.append(_charset(p))
         else:
             _setting(p, t)
         if not p.take_op(","):
             break
     if not p.done():
         raise _Decline
+    for charset in charsets:  # as the full path records them
+        ctx.charset_set(charset)
     return StatementInfo("SET", Risk.READ, (), ())
 
 
-def _charset(p: _Parser) -> None:
+def _charset(p: _Parser) -> str:
+    """A safe character set's name (and COLLATE x), as the full path names it."""
     t = p.tokens[p.i] if p.i < p.n else None
     if t is None or t.kind not in (WORD, STRING) or not charset_is_safe(t.value):
         raise _Decline
+    name = t.text if t.kind == WORD else t.value
     p.i += 1
     if p.take_word("COLLATE"):
         t = p.tokens[p.i] if p.i < p.n else None
         if t is None or t.kind not in (WORD, STRING):
             raise _Decline
         p.i += 1
+    return name
 
 
 def _setting(p: _Parser, t: Token) -> None:
@@ -567,7 +574,8 @@ def classify(tokens: list[Token], ctx: Context) -> StatementInfo | None:
     """The full path's StatementInfo for a plain statement, or None to take the full path.
 
     ctx is the statement's context; the shapes accepted here do not depend on it (no
-    constant WHERE, no sql_mode setting, no function but built-ins, no prepared names).
+    constant WHERE, no sql_mode setting, no function but built-ins, no prepared names); the
+    only session effect recorded in it is SET NAMES's character set, as the full path does.
     """
     first = tokens[0]
     if first.kind != WORD:
@@ -582,7 +590,7 @@ def classify(tokens: list[Token], ctx: Context) -> StatementInfo | None:
         if verb in ("UPDATE", "DELETE"):
             return _modify(p)
         if verb == "SET":
-            return _set(p)
+            return _set(p, ctx)
         if verb == "SHOW":
             if any((t.kind == OP and t.value == "(") or (t.kind == WORD and t.value == "WHERE")
                    for t in tokens):  # fmt: skip

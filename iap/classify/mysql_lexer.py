@@ -2,7 +2,8 @@
 
 Owns the faithful tokenizer pass that runs before any parser: comments (`#`, `-- ` followed
 by a space or control character, non-nesting `/* */`), executable comments (`/*! */`,
-`/*!NNNNN */`, MariaDB's `/*M! */` and `/*M!NNNNNN */`, whose content the server runs),
+`/*!NNNNN */`, MariaDB's `/*M! */` and `/*M!NNNNNN */`, whose content the server runs; a
+`;` token inside one is unknown, as where the server ends the statement there is not certain),
 strings with backslash escapes and doubled quotes as the session's sql_mode reads them
 (NO_BACKSLASH_ESCAPES, ANSI_QUOTES, MSSQL's [brackets]), N'', X'', B'', 0x, 0b literals,
 backtick identifiers, user and system variables; and splitting a multi-statement text into
@@ -148,6 +149,12 @@ def unescape(body: str, quote: str, backslash_escapes: bool) -> str:
     return body.replace(quote + quote, quote) if quote in body else body
 
 
+_SEMICOLON_IN_EXECUTABLE = (
+    "a ; inside an executable comment /*! */: where the server ends the statement there is"
+    " not certain"
+)
+
+
 def _consume_comment(sql: str, pos: int, nested: bool) -> int:
     """The offset after the */ that closes a comment whose body starts at pos.
 
@@ -219,6 +226,8 @@ class _Lexer:
                     continue
                 if kind == "op":
                     text = m.group(kind)
+                    if text == ";" and self.in_executable:
+                        raise LexError(_SEMICOLON_IN_EXECUTABLE)
                     tokens.append(Token(OP, text, text, end - len(text), end))
                     pos = end
                     continue
@@ -320,6 +329,8 @@ class _Lexer:
         m = _OPERATOR.match(sql, pos)
         if m is None:
             raise LexError(f"unexpected character {c!r} at offset {pos}")
+        if m.group() == ";" and self.in_executable:
+            raise LexError(_SEMICOLON_IN_EXECUTABLE)
         return self._add(OP, pos, m.end(), m.group())
 
     def _string(self, start: int, pos: int) -> int:
@@ -530,7 +541,7 @@ def _skip_definer(tokens: list[Token], j: int) -> int:
     return j
 
 
-def _body_start(tokens: list[Token], kind: str, at: int) -> int | None:
+def body_start(tokens: list[Token], kind: str, at: int) -> int | None:
     """The index where a stored program's body begins; None for a UDF (SONAME) form."""
     n = len(tokens)
     j = at + 1
@@ -599,7 +610,7 @@ def compound_start(tokens: list[Token], i: int) -> int | None:
     routine = routine_kind(tokens, i)
     if routine is None:
         return None
-    return _body_start(tokens, routine[0], routine[1])
+    return body_start(tokens, routine[0], routine[1])
 
 
 class _Block:

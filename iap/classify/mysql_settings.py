@@ -2,15 +2,17 @@
 
 Owns which system variables a session may set without anyone's approval (the harmless ones:
 autocommit, time_zone, timeouts, optimizer knobs, character_set_results...), which are
-admin (global scope, what is logged or replicated, who the session is, turning off foreign
-key or unique checks), and the settings that move the lexer: the connection character set
-(a multibyte charset whose characters can end in a backslash or quote byte: big5, cp932,
-gbk, gb18030, sjis) and sql_mode (ANSI_QUOTES, NO_BACKSLASH_ESCAPES, MSSQL's brackets,
-ORACLE's grammar), with the list of every sql_mode flag that sql_mode expressions are read
-against (whole flags only). Also reads a LexState's sql_mode into the lexer's Mode.
+admin (global scope, what is logged or replicated, who the session is), which are write
+(turning off the session's foreign-key, unique or CHECK constraint checks: that only relaxes
+how the session's own later writes are checked, and those writes are classified themselves;
+every mariadb-dump file does it), and the settings that move the lexer: the connection
+character set (a multibyte charset whose characters can end in a backslash or quote byte:
+big5, cp932, gbk, gb18030, sjis) and sql_mode (ANSI_QUOTES, NO_BACKSLASH_ESCAPES, MSSQL's
+brackets, ORACLE's grammar), with the list of every sql_mode flag that sql_mode expressions
+are read against (whole flags only). Also reads a LexState's sql_mode into the lexer's Mode.
 
 Must never do I/O, never guess: an unknown name, or a value it cannot read for a setting
-whose value matters, is admin.
+whose value matters, is admin (a check setting's: write, what any value of it can do).
 """
 
 from __future__ import annotations
@@ -162,11 +164,12 @@ _HARMLESS = _word_set(
     """
 )
 _HARMLESS_PREFIXES = ("optimizer_",)
-# Settings whose harmless values are these; anything else turns a safety check off.
+# Settings whose harmless values are these; anything else (a value not read included) turns
+# a check of the session's own writes off: write.
 _CHECKS = {
-    "foreign_key_checks": "turns off foreign-key checks",
-    "unique_checks": "turns off unique-key checks",
-    "check_constraint_checks": "turns off CHECK constraints",
+    "foreign_key_checks": "turns off foreign-key checks of the session's writes",
+    "unique_checks": "turns off unique-key checks of the session's writes",
+    "check_constraint_checks": "turns off CHECK constraints of the session's writes",
 }
 _ON_WORDS = frozenset({"1", "on", "true", "default"})
 _ADMIN_NAMES = {
@@ -216,7 +219,7 @@ def setting_risk(name: str, value: str | None) -> tuple[Risk, str]:
     if name in _CHECKS:
         if value is not None and value.lower() in _ON_WORDS:
             return Risk.READ, ""
-        return Risk.ADMIN, _CHECKS[name]
+        return Risk.WRITE, _CHECKS[name]
     if name in _HARMLESS or name.startswith(_HARMLESS_PREFIXES):
         return Risk.READ, ""
     if _ADMIN_NAMES.get(name):

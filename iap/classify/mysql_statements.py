@@ -7,6 +7,18 @@ clauses...), with sqlglot reading what has expressions (queries, INSERT/UPDATE/D
 CREATE/ALTER bodies, SET values, DO, CALL arguments) so that every function call anywhere is
 judged. A form not known here is unknown; a part sqlglot cannot read is unknown.
 
+Also what each statement leaves in the session (Context.step, a SessionStep once frozen): the
+name a PREPARE defines with its text's facts, the name a DEALLOCATE drops or an EXECUTE runs,
+whether it may change how later text is lexed (a SET of sql_mode or a character set, SET
+NAMES, a prepared statement or code that may) and whether it runs code the gateway does not
+see (CALL, compound statements). Restoring a lexing setting from one user variable (SET
+character_set_client = @saved_cs_client, mariadb-dump's idiom) is a read: the engine reads
+the state back from the server before it classifies the next statement. A procedure's or
+function's body takes part in its CREATE: at least the class of what the body may do, admin
+when the gateway cannot follow it (control flow, handlers, dynamic SQL); triggers and events
+are admin. From dump files: LOCK TABLES is write (it locks), ALTER TABLE ... DISABLE/ENABLE
+KEYS is ddl (it changes how a table's indexes are kept).
+
 Must never do I/O, never return a class lower than the worst thing the statement can do.
 """
 
@@ -39,9 +51,34 @@ from iap.classify.mysql_settings import (
 )
 from iap.classify.mysql_tree import ParseFailed, Truth, parse, render, scan_calls, walk_statement
 from iap.classify.scan import Scan, SessionEffects
-from iap.classify.types import Classification, Risk
+from iap.classify.types import (
+    UNKNOWN_PREPARED,
+    Classification,
+    PreparedFacts,
+    Risk,
+    SessionStep,
+)
 
-UNCHANGED = object()  # ctx.new_sql_mode when no statement set sql_mode
+UNCHANGED = object()  # ctx.new_sql_mode / new_charset when no statement set it
+# Session settings whose change moves how the server lexes later text (the character set
+# ones: the engine reads character_set_client back; the others are flagged all the same).
+LEXING_SETTINGS = frozenset({"sql_mode", "character_set_client", "character_set_connection",
+                             "collation_connection"})  # fmt: skip
+
+
+@dataclass
+class StepFacts:
+    """What the current statement does to the session, gathered while it is read."""
+
+    prepare: tuple[str, PreparedFacts] | None = None
+    deallocate: str | None = None
+    execute: str | None = None
+    lexing: bool = False
+    opaque: bool = False
+    forgets: bool = False  # runs a prepared statement that may prepare names unseen
+
+    def freeze(self) -> SessionStep:
+        return SessionStep(self.prepare, self.deallocate, self.execute, self.lexing, self.opaque)
 
 
 @dataclass
@@ -52,9 +89,22 @@ class Context:
     truth: Truth
     sql_mode: str | None  # the session's sql_mode before the current statement (None: unknown)
     classify_text: Callable[[str], Classification]  # PREPARE/EXECUTE IMMEDIATE text
-    prepared: Callable[[str], Risk | None]  # the class of a prepared name (None: unknown)
+    prepared: Callable[[str], PreparedFacts | None]  # a prepared name's facts (None: unknown)
     effects: SessionEffects = field(default_factory=SessionEffects)
     new_sql_mode: object = UNCHANGED  # what the statement set sql_mode to (str, None: unknown)
+    new_charset: object = UNCHANGED  # what it set the client charset to (str, None: unknown)
+    step: StepFacts = field(default_factory=StepFacts)
+
+    def lexing_unknown(self) -> None:
+        """The statement may change the lexing state in a way not read (it runs code or a
+        prepared statement): the rest of the text is read under an unknown state."""
+        self.step.lexing = True
+        self.new_sql_mode = self.new_charset = None
+
+    def charset_set(self, name: str | None) -> None:
+        """The statement sets the client character set (None: to a value not read)."""
+        self.step.lexing = True
+        self.new_charset = None if name is None or name.lower() == "default" else name
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -317,9 +367,9 @@ def _set_statement(ctx: Context, tokens: list[Token], scan: Scan) -> None:
     if at < 0:
         scan.add(Risk.UNKNOWN, "SET STATEMENT without FOR")
         return
-    saved = ctx.new_sql_mode
+    saved = ctx.new_sql_mode, ctx.new_charset, ctx.step.lexing
     _assignments(ctx, tokens[2:at], scan, "SET STATEMENT")
-    ctx.new_sql_mode = saved  # only for that statement
+    ctx.new_sql_mode, ctx.new_charset, ctx.step.lexing = saved  # only for that statement
     inner = tokens[at + 1 :]
     if not inner:
         scan.add(Risk.UNKNOWN, "SET STATEMENT ... FOR without a statement")
@@ -350,7 +400,7 @@ def _assignment(ctx: Context, part: list[Token], scan: Scan, verb: str, scope: s
         or is_word(head, "CHARSET")
         or (is_word(head, "CHARACTER") and len(part) > 1 and is_word(part[1], "SET"))
     ):
-        _set_charset(part, scan, verb)
+        _set_charset(ctx, part, scan, verb)
         return
     target, i = _assignment_target(part)
     if target is None or i >= len(part) or not (is_op(part[i], "=") or is_op(part[i], ":=")):
@@ -368,8 +418,14 @@ def _assignment(ctx: Context, part: list[Token], scan: Scan, verb: str, scope: s
         scan_expressions(ctx, value, scan)
         return
     literal = _literal_text(value)
+    if name in LEXING_SETTINGS:
+        ctx.step.lexing = True
+        if name == "character_set_client":
+            ctx.charset_set(literal)
     if name == "sql_mode":
         risk, why = _sql_mode_value(ctx, value, literal)
+    elif name in LEXING_SETTINGS and _saved_value(value):
+        risk, why = Risk.READ, ""  # the engine reads the new value back before going on
     else:
         risk, why = setting_risk(name, literal)
     if why:
@@ -391,7 +447,16 @@ def _assignment_target(part: list[Token]) -> tuple[str | None, int]:
     return None, 0
 
 
-def _set_charset(part: list[Token], scan: Scan, verb: str) -> None:
+def _saved_value(value: list[Token]) -> bool:
+    """A value that is one user variable: restoring a setting saved earlier (mariadb-dump's
+    SET character_set_client = @saved_cs_client). Which value it holds is not read; the
+    statement is a read because the lexing state is read back from the server after it,
+    before the next statement is classified, and the rest of its own text is read under an
+    unknown state."""
+    return len(value) == 1 and value[0].kind == lexer.VAR
+
+
+def _set_charset(ctx: Context, part: list[Token], scan: Scan, verb: str) -> None:
     """SET NAMES x [COLLATE y], SET CHARACTER SET x, SET CHARSET x."""
     at = 2 if is_word(part[0], "CHARACTER") else 1
     value = part[at] if at < len(part) else None
@@ -400,6 +465,7 @@ def _set_charset(part: list[Token], scan: Scan, verb: str) -> None:
         scan.add(Risk.UNKNOWN, f"{verb} {what} without a character set")
         return
     name = value.value if value.kind != lexer.WORD else value.text
+    ctx.charset_set(name)
     if not (name.lower() == "default" or charset_is_safe(name)):
         scan.effect(Risk.ADMIN, f"{verb} {what} {name} may hide quotes in text")
     rest = part[at + 1 :]
@@ -413,6 +479,9 @@ def _sql_mode_value(ctx: Context, value: list[Token], literal: str | None) -> tu
         numeric = literal.strip().lstrip("-").isdigit()  # a bit mask: its flags are not read
         ctx.new_sql_mode = None if numeric else literal
         return sql_mode_risk(literal)
+    if _saved_value(value):
+        ctx.new_sql_mode = None
+        return Risk.READ, ""
     if literal is not None or (len(value) == 1 and _sql_mode_scope(value[0]) in GLOBAL_SCOPES):
         # DEFAULT or @@global.sql_mode: the server's default, the mode the session started
         # with unless a SET GLOBAL (admin) changed it since; which flags it holds is not read
@@ -631,6 +700,7 @@ def _call(ctx: Context, tokens: list[Token], scan: Scan) -> None:
     key = f"{qualifier}.{bare.lower()}" if qualifier else bare.lower()
     if key not in ctx.safe:
         scan.effect(Risk.ADMIN, f"CALL {name}() runs a procedure")
+    _runs_unseen(ctx, scan)
     if i < len(tokens):
         scan_expressions(ctx, tokens[i:], scan)
 
@@ -643,8 +713,9 @@ def _prepare(ctx: Context, tokens: list[Token], scan: Scan) -> None:
     if i >= len(tokens) or not is_word(tokens[i], "FROM"):
         scan.add(Risk.UNKNOWN, "PREPARE without FROM")
         return
-    risk = _dynamic_sql(ctx, tokens[i + 1 :], scan, f"PREPARE {name}", planning=True)
-    ctx.effects.prepare(name.lower(), risk)
+    facts = _dynamic_sql(ctx, tokens[i + 1 :], scan, f"PREPARE {name}", planning=True)
+    ctx.effects.prepare(name.lower(), facts.risk)
+    ctx.step.prepare = (name.lower(), facts)
 
 
 def _execute(ctx: Context, tokens: list[Token], scan: Scan) -> None:
@@ -652,20 +723,45 @@ def _execute(ctx: Context, tokens: list[Token], scan: Scan) -> None:
         scan.kind = "EXECUTE IMMEDIATE"
         using = _find_word(tokens, "USING", 2)
         text = tokens[2:using] if using >= 0 else tokens[2:]
-        _dynamic_sql(ctx, text, scan, "EXECUTE IMMEDIATE", planning=False)
+        facts = _dynamic_sql(ctx, text, scan, "EXECUTE IMMEDIATE", planning=False)
+        if facts.lexing:
+            ctx.lexing_unknown()
+        ctx.step.opaque |= facts.opaque
         return
     name = _name(tokens, 1)[0].lower()
     if scan.planning:
         return
     ctx.effects.executes.append(name)
-    risk = ctx.prepared(name)
-    if risk is None:
+    ctx.step.execute = name
+    known = ctx.prepared(name)
+    if known is None:
         scan.effect(Risk.UNKNOWN, f"EXECUTE of unknown prepared statement {name}")
-    elif risk is not Risk.READ:
-        scan.effect(risk, f"EXECUTE {name} runs a prepared {risk.value} statement")
+    elif known.risk is not Risk.READ:
+        scan.effect(known.risk, f"EXECUTE {name} runs a prepared {known.risk.value} statement")
+    facts = known or UNKNOWN_PREPARED
+    if facts.lexing:
+        ctx.lexing_unknown()
+    ctx.step.forgets |= facts.opaque
 
 
-def _dynamic_sql(ctx: Context, text: list[Token], scan: Scan, what: str, *, planning: bool) -> Risk:
+def _runs_unseen(ctx: Context, scan: Scan) -> None:
+    """The statement runs code the gateway does not read (a procedure, a block): it may
+    change the session's settings and prepared statements, and answer with several results."""
+    if not scan.planning:
+        ctx.lexing_unknown()
+        ctx.step.opaque = True
+
+
+def prepared_facts(inner: Classification) -> PreparedFacts:
+    """What running a classified text does beyond its class (PREPARE, EXECUTE IMMEDIATE)."""
+    steps = inner.steps
+    opaque = steps is None or any(s.opaque or s.names for s in steps)
+    return PreparedFacts(inner.risk, lexing=inner.lexing, opaque=opaque)
+
+
+def _dynamic_sql(
+    ctx: Context, text: list[Token], scan: Scan, what: str, *, planning: bool
+) -> PreparedFacts:
     """The class of SQL given as text (a literal is classified; anything else is unknown)."""
     if len(text) == 1 and text[0].kind == lexer.STRING:
         inner = ctx.classify_text(text[0].value)
@@ -679,13 +775,13 @@ def _dynamic_sql(ctx: Context, text: list[Token], scan: Scan, what: str, *, plan
         for statement in inner.statements:
             for table in statement.tables:
                 scan.table(table)
-        return inner.risk
+        return prepared_facts(inner)
     if not planning:
         scan.effect(Risk.UNKNOWN, f"{what} runs SQL that is not a literal")
     else:
         scan.add(Risk.READ, f"{what} (unknown when executed): its text is not a literal")
     scan_expressions(ctx, text, scan)
-    return Risk.UNKNOWN
+    return UNKNOWN_PREPARED
 
 
 def _deallocate(ctx: Context, tokens: list[Token], scan: Scan) -> None:
@@ -695,6 +791,7 @@ def _deallocate(ctx: Context, tokens: list[Token], scan: Scan) -> None:
         return
     name, _ = _name(tokens, 2)
     ctx.effects.deallocate(name.lower())
+    ctx.step.deallocate = name.lower()
 
 
 # ----------------------------------------------------------------------------- DDL
@@ -791,7 +888,7 @@ def _create(ctx: Context, tokens: list[Token], scan: Scan) -> None:
         return
     head, name, after = found
     if head.noun in ("PROCEDURE", "FUNCTION", "PACKAGE", "TRIGGER", "EVENT"):
-        _create_routine(ctx, tokens, scan, head.noun, name)
+        _create_routine(ctx, tokens, scan, head, name)
         return
     if head.noun in ("TABLE", "DATABASE", "SCHEMA", "SEQUENCE") and head.replace:
         scan.effect(Risk.DESTRUCTIVE, f"CREATE OR REPLACE {head.noun} {name} drops the existing "
@@ -918,8 +1015,12 @@ def _view_body(ctx: Context, tokens: list[Token], scan: Scan, after: int) -> Non
         scan.planning -= 1
 
 
-def _create_routine(ctx: Context, tokens: list[Token], scan: Scan, noun: str, name: str) -> None:
-    """Stored programs: creating one runs nothing, but triggers and events run later unseen."""
+def _create_routine(ctx: Context, tokens: list[Token], scan: Scan, head: _Head, name: str) -> None:
+    """Stored programs: creating one runs nothing, but what it plants runs later, inside a
+    CALL or any statement that calls a function (a read, a bounded write): triggers and
+    events run unseen (admin); a procedure or function takes at least the class of what its
+    body may do, and admin when the gateway cannot read the body with certainty."""
+    noun = head.noun
     bare = name.rpartition(".")[2].lower()
     if noun in ("TRIGGER", "EVENT"):
         when = "with every change to its table" if noun == "TRIGGER" else "on a schedule"
@@ -931,11 +1032,141 @@ def _create_routine(ctx: Context, tokens: list[Token], scan: Scan, noun: str, na
     if _find_word(tokens, "SONAME") >= 0:
         scan.effect(Risk.ADMIN, f"CREATE FUNCTION {name} loads a shared library into the server")
         return
-    if bare in BUILTIN_NAMES or bare in ctx.safe or name.lower() in ctx.safe:
+    if bare in BUILTIN_NAMES or any(safe.rpartition(".")[2] == bare for safe in ctx.safe):
         scan.effect(Risk.ADMIN, f"CREATE {noun} {name} shadows a built-in or a routine the "
                     "operator marked safe")  # fmt: skip
         return
     scan.effect(Risk.DDL, f"CREATE {noun} {name} (its calls are judged when made)")
+    body = _routine_body(ctx, tokens, head)
+    if body.risk is Risk.READ:
+        return
+    risk = Risk.ADMIN if body.risk is Risk.UNKNOWN else body.risk
+    for reason in body.reasons or (f"{body.risk.value} body",):
+        scan.effect(risk, f"CREATE {noun} {name} plants code that runs later: {reason}")
+
+
+# Statements of a stored program body that the gateway does not follow (control flow,
+# handlers, nested blocks): a body with one is admin.
+_CONTROL_WORDS = frozenset({"IF", "CASE", "LOOP", "WHILE", "REPEAT", "FOR", "BEGIN", "LEAVE",
+                            "ITERATE", "GOTO", "LABEL"})  # fmt: skip
+
+
+def _routine_body(ctx: Context, tokens: list[Token], head: _Head) -> Scan:
+    """What a procedure's or function's body may do when it runs: a single statement, or a
+    BEGIN ... END of plain statements, DECLAREs of variables, conditions and cursors, SET of
+    local variables, RETURN, OPEN/FETCH/CLOSE. Local variables and parameters are constants
+    of the statements they appear in (and win over columns of the same name, as on the
+    server), so they are read as user variables. Anything else is unknown."""
+    body = Scan("body")
+    start = lexer.body_start(tokens, head.noun, head.at)
+    if start is None or start >= len(tokens):
+        body.add(Risk.UNKNOWN, "a routine without a body the gateway can find")
+        return body
+    inner = Context(ctx.safe, ctx.truth, ctx.sql_mode, ctx.classify_text, lambda _: None)
+    names = _routine_parameters(tokens, head.at, start)
+    statements = _block_statements(tokens[start:])
+    if statements is None:
+        body.add(Risk.UNKNOWN, "a body with control flow or nested blocks the gateway does not "
+                 "follow")  # fmt: skip
+        return body
+    for statement in statements:
+        _body_statement(inner, statement, body, names)
+        if inner.step.opaque or inner.step.prepare or inner.step.execute:
+            body.add(Risk.UNKNOWN, "a body that runs dynamic SQL or other stored code")
+    return body
+
+
+def _routine_parameters(tokens: list[Token], at: int, start: int) -> set[str]:
+    """The lower-case names of a routine's parameters (between its name and its body)."""
+    open_at = next((k for k in range(at + 1, start) if is_op(tokens[k], "(")), -1)
+    if open_at < 0:
+        return set()
+    names = set()
+    for part in _split_commas(tokens[open_at + 1 : closing_paren(tokens, open_at)]):
+        if part and is_word(part[0], "IN", "OUT", "INOUT") and len(part) > 1:
+            part = part[1:]
+        if part and part[0].kind in (lexer.WORD, lexer.QIDENT):
+            names.add((part[0].value if part[0].kind == lexer.QIDENT else part[0].text).lower())
+    return names
+
+
+def _block_statements(body: list[Token]) -> list[list[Token]] | None:
+    """The statements of a body: itself, or those of BEGIN [NOT ATOMIC] ... END; None when
+    it has control flow, a label or a nested block."""
+    if is_word(body[0], "BEGIN"):
+        if not is_word(body[-1], "END"):
+            return None
+        skip = 3 if len(body) > 2 and is_word(body[1], "NOT") and is_word(body[2], "ATOMIC") else 1
+        parts = [statement.tokens for statement in lexer.split(body[skip:-1], 0)]
+    else:
+        parts = [body]
+    for part in parts:
+        if is_word(part[0], *_CONTROL_WORDS) or (len(part) > 1 and is_op(part[1], ":")):
+            return None
+    return parts
+
+
+def _body_statement(ctx: Context, tokens: list[Token], body: Scan, names: set[str]) -> None:
+    """Add what one statement of a routine body may do to body (names: the locals so far)."""
+    first = tokens[0].value if tokens[0].kind == lexer.WORD else ""
+    if first == "DECLARE":
+        _declare(ctx, tokens, body, names)
+        return
+    tokens = _locals_as_variables(tokens, names)
+    if first == "RETURN":
+        scan_expressions(ctx, tokens[1:], body)
+    elif first in ("OPEN", "CLOSE") and len(tokens) == 2:
+        return  # a cursor: its query was read where it was declared
+    elif first == "FETCH":
+        into = _find_word(tokens, "INTO")
+        if into < 0 or any(t.kind != lexer.VAR and not is_op(t, ",") for t in tokens[into + 1 :]):
+            body.add(Risk.UNKNOWN, "FETCH into something the gateway cannot read")
+    else:
+        scan = Scan(statement_kind(tokens))
+        classify_into(ctx, tokens, scan)
+        body.add(scan.risk, "")
+        for reason in scan.reasons:
+            body.add(scan.risk, reason)
+
+
+def _declare(ctx: Context, tokens: list[Token], body: Scan, names: set[str]) -> None:
+    """DECLARE of variables (with their DEFAULT), a condition or a cursor (its query)."""
+    cursor = _find_word(tokens, "CURSOR")
+    if cursor == 2 and _words(tokens, 3, 1) == ["FOR"]:
+        _body_statement(ctx, tokens[4:], body, names)
+        return
+    if _find_word(tokens, "HANDLER") >= 0:
+        body.add(Risk.UNKNOWN, "DECLARE ... HANDLER runs a statement the gateway does not follow")
+        return
+    if _words(tokens, 2, 1) == ["CONDITION"]:
+        return
+    i = 1
+    while i < len(tokens) and tokens[i].kind in (lexer.WORD, lexer.QIDENT):
+        t = tokens[i]
+        names.add((t.value if t.kind == lexer.QIDENT else t.text).lower())
+        if i + 1 < len(tokens) and is_op(tokens[i + 1], ","):
+            i += 2
+            continue
+        break
+    default = _find_word(tokens, "DEFAULT", i)
+    if default >= 0:
+        scan_expressions(ctx, _locals_as_variables(tokens[default + 1 :], names), body)
+
+
+def _locals_as_variables(tokens: list[Token], names: set[str]) -> list[Token]:
+    """tokens with each local variable or parameter as a user variable (a constant)."""
+    if not names:
+        return tokens
+    out = list(tokens)
+    for k, t in enumerate(tokens):
+        if t.kind != lexer.WORD or t.text.lower() not in names:
+            continue
+        if (k and is_op(tokens[k - 1], ".")) or (
+            k + 1 < len(tokens) and (is_op(tokens[k + 1], ".") or is_op(tokens[k + 1], "("))
+        ):
+            continue
+        out[k] = Token(lexer.VAR, "@" + t.text, t.text, t.start, t.end)
+    return out
 
 
 def _table_options(tokens: list[Token], scan: Scan, what: str) -> list[Token]:
@@ -1174,6 +1405,7 @@ def _compound(ctx: Context, tokens: list[Token], scan: Scan) -> None:
     first = tokens[2] if len(tokens) > 2 and is_op(tokens[1], ":") else tokens[0]  # label:
     scan.kind = "BEGIN NOT ATOMIC" if is_word(first, "BEGIN") else first.value
     scan.effect(Risk.ADMIN, "runs a block of procedural code the gateway does not read")
+    _runs_unseen(ctx, scan)
 
 
 _HANDLERS: dict[str, tuple[str, Callable[[Context, list[Token], Scan], None]]] = {

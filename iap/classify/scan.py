@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from iap.classify.types import Classification, Risk, StatementInfo
+from iap.classify.types import Classification, Risk, SessionStep, StatementInfo
 
 NO_POSITION = 1 << 30  # a table named outside the parsed text sorts after those inside it
 
@@ -112,8 +112,13 @@ class SessionEffects:
             self.prepare(name, risk)
         self.executes.extend(later.executes)
 
-    def classification(self, statements: tuple[StatementInfo, ...]) -> Classification:
-        """The string's result: its statements' highest class, their reasons, these effects."""
+    def classification(
+        self,
+        statements: tuple[StatementInfo, ...],
+        steps: tuple[SessionStep, ...] | None = None,
+    ) -> Classification:
+        """The string's result: its statements' highest class, their reasons, these effects
+        (and, when the dialect follows them, the statements' effects one by one)."""
         if len(statements) == 1:
             risk, reasons = statements[0].risk, statements[0].reasons
         else:
@@ -127,4 +132,5 @@ class SessionEffects:
             deallocates=tuple(self.removed),
             deallocate_all=self.cleared,
             executes=tuple(dict.fromkeys(self.executes)),
+            steps=steps,
         )

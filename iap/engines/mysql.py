@@ -15,10 +15,21 @@ KILL is a statement like the rest.
 Backend -> client: packets are forwarded in bulk; only their first bytes are read, to follow
 where each command's answer ends (rows, affected rows, errors, prepared statement ids).
 
-The session's lexing state (sql_mode and character set) is read from the backend at login,
-and again, with a query of the gateway's own whose answer the client never sees, after any
-statement that may have changed it; until the answer arrives the classifier reads the text
-the stricter way.
+State the server decides follows the server's answers, never the client's requests:
+- prepared statements: a COM_STMT_PREPARE's id (and MariaDB's "last prepared") is mapped when
+  the server's OK arrives; SQL PREPARE/DEALLOCATE names change statement by statement as the
+  answers to a query string arrive (a multi-statement string stops at its first error; a
+  PREPARE that fails drops the old statement of its name, as the server does), and a CALL,
+  a compound statement or a text the gateway cannot read makes every name unknown. A
+  statement that EXECUTEs a name whose change is still unanswered waits for the answer.
+- the lexing state (sql_mode and character set) is read from the backend at login, and
+  again, with a query of the gateway's own whose answer the client never sees, after any
+  statement that may have changed it (a SET of a lexing setting, SET NAMES, EXECUTE or
+  COM_STMT_EXECUTE of a statement that may, CALL, a text not read); the next statement is
+  classified only once that answer arrived.
+- what ran: every forwarded statement is audited with the server's answer. When the client
+  leaves (COM_QUIT, or its connection ends), the answers to what it sent are still read, for
+  DRAIN_TIMEOUT seconds; a statement still unanswered then is audited with outcome unknown.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ from functools import partial
 import trio
 
 from iap.classify import Classification, LexState, Risk, classify
+from iap.classify.types import PreparedFacts, SessionStep, steps_change_lexing
 from iap.config import ConnectionConfig
 from iap.engines.backend_tls import BackendTLSError
 from iap.engines.cancel_keys import KILL_SECRET, forget_cancel_key, new_cancel_key
@@ -69,10 +81,14 @@ from protocols.mysql.responses import EXPECT, Expect, Outcome, ResponseTracker
 log = logging.getLogger("iap.mysql")
 
 LAST_PREPARED = 0xFFFFFFFF  # MariaDB: COM_STMT_EXECUTE of the statement prepared last
+DRAIN_TIMEOUT = 30.0  # after the client left: how long the answers to what it sent are read
+UNANSWERED = "no answer from the database before the session ended: the result is unknown"
 _KILL = re.compile(
     r"\s*KILL\s+(?:(?:HARD|SOFT)\s+)?(QUERY|CONNECTION)?\s*(\d+)\s*;?\s*", re.IGNORECASE
 )
-_UNCLASSIFIED = Classification(Risk.READ, (), ("not classified (IAP_UNSAFE_NO_CLASSIFY)",))
+_UNCLASSIFIED = Classification(
+    Risk.READ, (), ("not classified (IAP_UNSAFE_NO_CLASSIFY)",), steps=()
+)
 _SIMPLE_COMMANDS = {
     Command.PING,
     Command.STATISTICS,
@@ -92,9 +108,16 @@ class ClientGone(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
+    """A statement prepared with COM_STMT_PREPARE, as classified when it was prepared."""
+
     sql: str
     risk: Risk
     reasons: tuple[str, ...]
+    steps: tuple[SessionStep, ...] | None = None  # what running it does to the session
+
+    @property
+    def lexing(self) -> bool:
+        return steps_change_lexing(self.steps)
 
 
 @dataclass(slots=True)
@@ -110,6 +133,80 @@ class _Unit:
     prepare: Prepared | None = None  # a COM_STMT_PREPARE: mapped to the id the backend gives
     swallow: list[bytes] | None = None  # the gateway's own query: answer kept, not forwarded
     generation: int = 0  # of a lexing-state query: only the latest one's answer counts
+    steps: tuple[SessionStep, ...] | None = ()  # its statements' session effects (None: unknown)
+
+    @property
+    def names(self) -> bool:
+        """True when its answer may change the session's SQL prepared statement names."""
+        return self.steps is None or any(step.names for step in self.steps)
+
+
+class PreparedNames:
+    """The session's SQL prepared statement names (PREPARE/EXECUTE/DEALLOCATE), as the
+    server's answers say: `answered` follows the statements of one answered command."""
+
+    def __init__(self) -> None:
+        self.facts: dict[str, PreparedFacts] = {}
+        self.risks: dict[str, Risk] = {}  # the same, as the classifier takes them
+
+    def answered(self, steps: tuple[SessionStep, ...] | None, failed: bool, completed: int) -> None:
+        """The server answered a command whose statements are steps (None: not known).
+
+        Without an error every statement ran. With one, the server ran statements until the
+        one that failed: while each statement is answered with exactly one result, the
+        results that ended (completed) say which ran; past a statement that may answer with
+        several (a CALL), which one failed is not known, and every name the rest may touch
+        becomes unknown."""
+        if steps is None:
+            self.forget()
+            return
+        for index, step in enumerate(steps):
+            several = self._unseen(step)
+            if failed and (several or index == completed):
+                # this one failed, or which one did is not known: the rest never ran
+                for unsure in steps[index:] if several else steps[index : index + 1]:
+                    self._failed(unsure)
+                return
+            self._ran(step)
+
+    def forget(self) -> None:
+        """Every name unknown (an EXECUTE of one is unknown until it is prepared again)."""
+        self.facts.clear()
+        self.risks.clear()
+
+    def _unseen(self, step: SessionStep) -> bool:
+        """The statement may act unseen: a CALL, or an EXECUTE of a name whose statement may
+        (or that iap does not know)."""
+        if step.opaque:
+            return True
+        if step.execute is None:
+            return False
+        facts = self.facts.get(step.execute)
+        return facts is None or facts.opaque
+
+    def _ran(self, step: SessionStep) -> None:
+        """A statement that ran without error."""
+        if self._unseen(step):
+            self.forget()
+        elif step.prepare is not None:
+            name, facts = step.prepare
+            self.facts[name] = facts
+            self.risks[name] = facts.risk
+        elif step.deallocate is not None:
+            self._drop(step.deallocate)
+
+    def _failed(self, step: SessionStep) -> None:
+        """A statement that failed, or may have: its names are unknown (a failed PREPARE
+        drops the old statement of its name; a failed DEALLOCATE had nothing to drop)."""
+        if self._unseen(step):
+            self.forget()
+        for name in (step.prepare[0] if step.prepare else None, step.deallocate):
+            if name is not None:
+                self._drop(name)
+
+    def _drop(self, name: str) -> None:
+        self.facts.pop(name, None)
+        self.risks.pop(name, None)
 
 
 def decode_sql(data: bytes) -> str:
@@ -143,30 +240,60 @@ class MySQLSession:
         self.tracker: ResponseTracker[_Unit] = ResponseTracker(deprecate_eof)
         self.lex = LexState(client_encoding=None, sql_mode=None)
         self.lex_generation = 0
+        self._lex_pending = False  # a lexing-state query is unanswered: the state is unknown
         self.statements: dict[int, Prepared] = {}
-        self.last_prepared: Prepared | None = None
-        self.prepared_names: dict[str, Risk] = {}  # SQL PREPARE names
+        self.last_prepared: tuple[int, Prepared] | None = None  # MariaDB's "last prepared"
+        self.names = PreparedNames()  # SQL PREPARE names, as the server's answers say
+        self._names_in_flight = 0  # forwarded commands whose answers may change the names
         self.safe_functions = frozenset(session.services.config.policy.safe_functions)
         self.input = ClientInput(client, session)
         self._idle: trio.Event | None = None  # set when the backend has answered everything
+        self._client_closed = False  # sending to the client failed: it left
+        self.draining = False  # the client left: the answers to what it sent are awaited
 
     # -- I/O -----------------------------------------------------------------------------------
 
     async def relay(self) -> None:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(
-                partial(
-                    pump_backend,
-                    self.backend,
-                    self._scan_backend,
-                    self.client.send_all,
-                    cancel=nursery.cancel_scope,
-                    log=log,
-                    session_id=self.session.id,
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(
+                    partial(
+                        pump_backend,
+                        self.backend,
+                        self._scan_backend,
+                        self._to_client,
+                        cancel=nursery.cancel_scope,
+                        log=log,
+                        session_id=self.session.id,
+                    )
                 )
-            )
-            await self._process_client()
-            nursery.cancel_scope.cancel()
+                await self._process_client()
+                # The client left: what it sent ran (or runs) all the same; its answers
+                # tell the audit how it ended.
+                self.draining = True
+                with trio.move_on_after(DRAIN_TIMEOUT):
+                    await self.wait_idle()
+                nursery.cancel_scope.cancel()
+        finally:
+            self._audit_unanswered()
+
+    async def _to_client(self, data: bytes) -> None:
+        """Forward the backend's bytes; once the client is gone they are only followed."""
+        if self._client_closed:
+            return
+        try:
+            await self.client.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self._client_closed = True
+
+    def _audit_unanswered(self) -> None:
+        """Audit the statements forwarded whose answers never (wholly) arrived."""
+        for outcome in self.tracker.abandon():
+            unit = outcome.tag
+            if unit.names:
+                self._names_in_flight -= 1
+            if unit.audited and unit.swallow is None:
+                self._audit(unit, "unknown", None, UNANSWERED)
 
     def _scan_backend(self, buf: bytearray) -> tuple[int, bytes]:
         """Follow the answers: (bytes consumed, bytes to forward, the gateway's own answers
@@ -198,21 +325,38 @@ class MySQLSession:
         unit = outcome.tag
         if unit.swallow is not None:
             if unit.generation == self.lex_generation:  # no later statement changed it again
+                self._lex_pending = False
                 self._learn_lex_state(unit.swallow, outcome)
             return
-        if unit.prepare is not None and outcome.prepared is not None:
-            self.statements[outcome.prepared.statement_id] = unit.prepare
+        if unit.prepare is not None:
+            if outcome.prepared is not None:
+                statement_id = outcome.prepared.statement_id
+                self.statements[statement_id] = unit.prepare
+                self.last_prepared = (statement_id, unit.prepare)
+            else:  # refused: MariaDB has no "last prepared" statement any more
+                self.last_prepared = None
+        if unit.names:
+            self._names_in_flight -= 1
+            self.names.answered(unit.steps, outcome.error is not None, outcome.completed)
         if not unit.audited:
             return
         error = outcome.error
+        self._audit(
+            unit,
+            "error" if error else "ok",
+            (outcome.rows or outcome.affected) if outcome.results else None,
+            f"{error.code} ({error.sqlstate}): {error.message}" if error else None,
+        )
+
+    def _audit(self, unit: _Unit, result: str, rows: int | None, error: str | None) -> None:
         self.session.audit(
             unit.risk,
             unit.decision,
             unit.sql,
             request_id=unit.request_id,
-            outcome="error" if error else "ok",
-            rows=(outcome.rows or outcome.affected) if outcome.results else None,
-            error=f"{error.code} ({error.sqlstate}): {error.message}" if error else None,
+            outcome=result,
+            rows=rows,
+            error=error,
             duration_ms=round((time.monotonic() - unit.started) * 1000, 3),
         )
 
@@ -226,6 +370,8 @@ class MySQLSession:
         audit = self.session.services.audit
         if audit.full:
             await audit.wait_room()
+        if unit.names:
+            self._names_in_flight += 1
         done = self.tracker.expect(expect, unit)
         if done is not None:
             self._finish(done)
@@ -270,16 +416,19 @@ class MySQLSession:
             await self._query(packet, decode_sql(payload[1:]))
         elif command == Command.STMT_PREPARE:
             sql = decode_sql(payload[1:])
+            await self._settle_lex()
             cls = self._classify(sql)
-            prepared = Prepared(sql, cls.risk, cls.reasons)
-            self.last_prepared = prepared
+            prepared = Prepared(sql, cls.risk, cls.reasons, cls.steps)
             unit = _Unit(sql, Risk.READ, "allow", audited=False, prepare=prepared)
             await self.to_backend(packet.raw, Expect.PREPARE, unit)
         elif command == Command.STMT_EXECUTE:
             await self._execute(packet)
         elif command == Command.STMT_CLOSE:
             if len(payload) >= 5:
-                self.statements.pop(int.from_bytes(payload[1:5], "little"), None)
+                statement_id = int.from_bytes(payload[1:5], "little")
+                self.statements.pop(statement_id, None)
+                if self.last_prepared is not None and self.last_prepared[0] == statement_id:
+                    self.last_prepared = None
             await self.to_backend(
                 packet.raw, Expect.NOTHING, _Unit("", Risk.READ, "", audited=False)
             )
@@ -290,7 +439,7 @@ class MySQLSession:
             await self._init_db(packet, decode_sql(payload[1:]))
         elif command == Command.RESET_CONNECTION:
             self.statements.clear()
-            self.prepared_names.clear()
+            self.names.forget()
             self.last_prepared = None
             unit = _Unit("<COM_RESET_CONNECTION>", Risk.READ, "allow")
             await self.to_backend(packet.raw, Expect.ONE, unit)
@@ -316,27 +465,27 @@ class MySQLSession:
             sql,
             "mysql",
             state=self.lex,
-            prepared=self.prepared_names,
+            prepared=self.names.risks,
             safe_functions=self.safe_functions,
         )
+
+    async def _settle_lex(self) -> None:
+        """Until the lexing state is known again, if a query of it is unanswered."""
+        if self._lex_pending:
+            await self.wait_idle()
 
     async def _query(self, packet: Packet, sql: str) -> None:
         kill = _KILL.fullmatch(sql)
         if kill and await self._kill_own(packet, kill.group(1) or "CONNECTION", int(kill.group(2))):
             return
+        await self._settle_lex()
         cls = self._classify(sql)
+        if cls.executes and self._names_in_flight:
+            await self.wait_idle()  # the names it runs may still be changing
+            cls = self._classify(sql)
         decision = self.session.decide(cls.risk)
-        forwarded = await self._apply(decision, sql, cls.reasons, packet, Expect.RESULT)
-        if not forwarded:
-            return
-        if cls.deallocate_all:
-            self.prepared_names.clear()
-        for name in cls.deallocates:
-            self.prepared_names.pop(name, None)
-        self.prepared_names.update(cls.prepares)
-        if cls.risk not in (Risk.READ, Risk.WRITE) or any(
-            s.kind in ("SET", "") for s in cls.statements
-        ):
+        unit = _Unit(sql, decision.risk, "", steps=cls.steps)
+        if await self._apply(decision, cls.reasons, packet, Expect.RESULT, unit) and cls.lexing:
             await self._reread_lex_state()
 
     async def _execute(self, packet: Packet) -> None:
@@ -344,11 +493,11 @@ class MySQLSession:
         if len(payload) < 5:
             raise RemoteProtocolError("COM_STMT_EXECUTE without a statement id")
         statement_id = int.from_bytes(payload[1:5], "little")
+        if statement_id not in self.statements and self.tracker.pending:
+            await self.wait_idle()  # its COM_STMT_PREPARE may still be answering
         if statement_id == LAST_PREPARED:
-            prepared = self.last_prepared
+            prepared = self.last_prepared[1] if self.last_prepared is not None else None
         else:
-            if statement_id not in self.statements and self.tracker.pending:
-                await self.wait_idle()  # its COM_STMT_PREPARE may still be answering
             prepared = self.statements.get(statement_id)
         if prepared is None:
             prepared = Prepared(
@@ -357,7 +506,11 @@ class MySQLSession:
                 (f"prepared statement {statement_id} is not known to iap",),
             )
         decision = self.session.decide(prepared.risk)
-        await self._apply(decision, prepared.sql, prepared.reasons, packet, Expect.RESULT)
+        unit = _Unit(prepared.sql, decision.risk, "", steps=prepared.steps)
+        if await self._apply(decision, prepared.reasons, packet, Expect.RESULT, unit) and (
+            prepared.lexing
+        ):
+            await self._reread_lex_state()
 
     async def _init_db(self, packet: Packet, database: str) -> None:
         connection = self.session.connection
@@ -377,6 +530,7 @@ class MySQLSession:
 
     async def _reread_lex_state(self) -> None:
         self.lex = LexState(client_encoding=None, sql_mode=None)
+        self._lex_pending = True
         self.lex_generation += 1
         unit = _Unit(
             LEX_QUERY, Risk.READ, "", audited=False, swallow=[], generation=self.lex_generation
@@ -388,18 +542,20 @@ class MySQLSession:
     async def _apply(
         self,
         decision: Decision,
-        sql: str,
         reasons: tuple[str, ...],
         packet: Packet,
         expect: Expect,
+        unit: _Unit,
     ) -> bool:
-        """Forward, hold or refuse one command. True if it was forwarded."""
+        """Forward (as unit), hold or refuse one command. True if it was forwarded."""
         session = self.session
+        sql = unit.sql
         seq = packet.last_seq + 1
         if decision.action is Action.ALLOW:
-            label = session.label(decision)
-            session.count(decision.risk, label)
-            await self.to_backend(packet.raw, expect, _Unit(sql, decision.risk, label))
+            unit.decision = session.label(decision)
+            session.count(decision.risk, unit.decision)
+            unit.started = time.monotonic()
+            await self.to_backend(packet.raw, expect, unit)
             return True
         if decision.action is Action.DENY:
             session.count(decision.risk, "deny")
@@ -421,7 +577,8 @@ class MySQLSession:
             )
             watch.cancel_scope.cancel()
         if result.approved:
-            unit = _Unit(sql, decision.risk, "approved", request_id=result.request.id)
+            unit.decision, unit.request_id = "approved", result.request.id
+            unit.started = time.monotonic()
             await self.to_backend(packet.raw, expect, unit)
             return True
         if result.status == "abandoned":

@@ -5,7 +5,9 @@ a result (OK, ERR, or column count, column definitions, rows and a terminator, r
 the status says more results exist), a COM_STMT_PREPARE answer (its OK, then parameter and
 column definitions), rows of a cursor fetch, a field list, a single packet, or nothing.
 `ResponseTracker` is fed the server's physical packets in order and says when each answer
-ends, with what the relay audits: rows, affected rows, the error, the prepared statement id.
+ends, with what the relay audits: rows, affected rows, the error, the prepared statement id,
+and how many results of a multi-statement answer ended before an error (the server runs
+those statements, and stops at the one that failed).
 
 Only first bytes and terminators are read. Must never do I/O or import from ``iap``.
 """
@@ -76,6 +78,7 @@ class Outcome(Generic[T]):
     rows: int = 0  # rows of result sets
     affected: int = 0  # affected rows of OK packets
     results: int = 0  # result sets and OKs seen
+    completed: int = 0  # of them, those that ended (an OK, a result set's terminator)
     error: ErrPacket | None = None
     prepared: PrepareOk | None = None
     status: int = 0
@@ -101,6 +104,15 @@ class ResponseTracker(Generic[T]):
     def current(self) -> T | None:
         """The tag of the command whose answer the next packet belongs to."""
         return self._queue[0].tag if self._queue else None
+
+    def abandon(self) -> list[Outcome[T]]:
+        """The commands still waiting for their answers (the first one with what arrived of
+        its answer so far), forgotten: the connection ended before they were answered."""
+        left = list(self._queue)
+        self._queue.clear()
+        self._state = _State.FIRST
+        self._continuation = False
+        return left
 
     def expect(self, expect: Expect, tag: T) -> Outcome[T] | None:
         """Announce a command; returns its Outcome at once when no answer will come."""
@@ -153,6 +165,7 @@ class ResponseTracker(Generic[T]):
             status = terminator_status(p, False)
             out.status = status
             if status & Status.CURSOR_EXISTS:  # rows come later, by COM_STMT_FETCH
+                out.completed += 1
                 return True
             self._state = _State.ROWS
             return False
@@ -167,6 +180,7 @@ class ResponseTracker(Generic[T]):
             return True
         if is_eof(p, self.deprecate_eof):
             out.status = terminator_status(p, self.deprecate_eof)
+            out.completed += 1
             if out.status & Status.MORE_RESULTS_EXISTS and out.expect is Expect.RESULT:
                 self._state = _State.FIRST
                 return False
@@ -203,6 +217,7 @@ class ResponseTracker(Generic[T]):
             ok = OkPacket.decode(p)
             out.status = ok.status
             out.affected += ok.affected_rows
+            out.completed += 1
             return not ok.status & Status.MORE_RESULTS_EXISTS
         if head == LOCAL_INFILE_HEADER:
             raise RemoteProtocolError("the server asked for a LOCAL INFILE, which iap never allows")

@@ -271,7 +271,14 @@ action = "deny"
 """
 
 
-@pytest.mark.parametrize("rules", [DENY_DESTRUCTIVE])
+DENY_DESTRUCTIVE_AND_UNKNOWN = """
+[[rules]]
+risks = ["destructive", "unknown"]
+action = "deny"
+"""
+
+
+@pytest.mark.parametrize("rules", [DENY_DESTRUCTIVE_AND_UNKNOWN])
 async def test_policy_denial_covers_every_statement_of_a_multi_statement_text(
     my_gateway: Gateway, my_port: ConnectedPort, backend: Backend
 ) -> None:
@@ -281,7 +288,7 @@ async def test_policy_denial_covers_every_statement_of_a_multi_statement_text(
             with pytest.raises(pymysql.MySQLError) as refused:
                 run(conn, "SELECT 1; DROP TABLE victim")
             with pytest.raises(pymysql.MySQLError) as refused_in_comment:
-                run(conn, "SELECT 1 /*!, 2; TRUNCATE items */")
+                run(conn, "SELECT 1 /*!, 2; TRUNCATE items */")  # a ; in /*! */: unknown
             with conn.cursor() as cur:  # a harmless multi-statement text runs, both results
                 cur.execute("SELECT 1; SELECT 2")
                 results = [cur.fetchall()]

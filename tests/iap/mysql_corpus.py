@@ -196,14 +196,35 @@ CAPTURED: list[tuple[str, str, str]] = [
     ("/*!40103 SET @OLD_TIME_ZONE=@@TIME_ZONE */", R, "captured: dump file"),
     (
         "/*!40014 SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */",
-        A,
-        "captured: dump file; turning off foreign-key checks",
+        W,
+        "captured: dump file; turning off foreign-key checks of the session's own writes",
     ),
     (
-        "/*!40101 SET character_set_client = @saved_cs_client */",
-        A,
-        "captured: dump file; a charset from a variable cannot be read",
+        "/*!40014 SET @OLD_UNIQUE_CHECKS=@@UNIQUE_CHECKS, UNIQUE_CHECKS=0 */",
+        W,
+        "captured: dump file; turning off unique checks of the session's own writes",
     ),
+    (
+        "/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */",
+        R,
+        "captured: dump file",
+    ),
+    ("/*!40111 SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0 */", R, "captured: dump file"),
+    ("/*!40101 SET @saved_cs_client     = @@character_set_client */", R, "captured: dump file"),
+    ("/*!40101 SET character_set_client = utf8mb4 */", R, "captured: dump file"),
+    (
+        "/*!40101 SET character_set_client = @saved_cs_client */",
+        R,
+        "captured: dump file; restoring a saved value (the engine reads the state back)",
+    ),
+    ("/*!40101 SET SQL_MODE=@OLD_SQL_MODE */", R, "captured: dump file; restoring a saved mode"),
+    ("/*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */", W, "captured: dump file"),
+    (
+        "/*!40101 SET COLLATION_CONNECTION=@OLD_COLLATION_CONNECTION */",
+        R,
+        "captured: dump file; restoring a saved value",
+    ),
+    ("/*!40000 ALTER TABLE `customers` ENABLE KEYS */", D, "captured: dump file"),
     ("/*!40000 ALTER TABLE `customers` DISABLE KEYS */", D, "captured: dump file"),
     ("LOCK TABLES `customers` WRITE", W, "captured: dump file"),
     ("DROP TABLE IF EXISTS `customers`", X, "captured: dump file"),
@@ -297,6 +318,8 @@ SCARY_READS: list[tuple[str, str, str]] = [
 ]
 
 WRITES: list[tuple[str, str, str]] = [
+    ("SET foreign_key_checks = 0", W, "turns off foreign-key checks of the session's writes"),
+    ("SET unique_checks = 0", W, "turns off unique checks of the session's writes"),
     ("INSERT INTO orders (id, customer_id, total) VALUES (100, 1, 9.99)", W, "INSERT"),
     (
         "INSERT INTO orders VALUES (101, 1, 5, 'x', 'new') ON DUPLICATE KEY UPDATE total ="
@@ -428,9 +451,7 @@ DESTRUCTIVES: list[tuple[str, str, str]] = [
     ),
     ("BEGIN; DROP TABLE orders; ROLLBACK", X, "DDL commits: the wrapper does not help"),
     ("SELECT 1; DROP TABLE orders", X, "multi-statement"),
-    ("SELECT 1 /*!50000 ; DROP TABLE orders */", X, "executable comment"),
-    ("SELECT 1 /*!99999 ; DROP TABLE orders */", X, "gated comment a MySQL 9 server runs"),
-    ("SELECT 1 /*M!100100 ; DROP TABLE orders */", X, "MariaDB executable comment"),
+    ("CREATE PROCEDURE p_wipe() DELETE FROM orders", X, "its body empties a table"),
     ("/*! DROP TABLE orders */", X, "executable comment without a version"),
     ("DELETE FROM orders /*!99999 WHERE id = 1 */", X, "a gated WHERE MariaDB skips"),
     ("PREPARE s FROM 'DROP TABLE orders'; EXECUTE s", X, "prepared DROP"),
@@ -457,8 +478,11 @@ ADMINS: list[tuple[str, str, str]] = [
     ("SET PERSIST max_connections = 500", A, "MySQL 8 persisted setting"),
     ("SET sql_log_bin = 0", A, "what is logged"),
     ("SET SESSION sql_log_off = 1", A, "what is logged"),
-    ("SET foreign_key_checks = 0", A, "turns off foreign-key checks"),
-    ("SET unique_checks = 0", A, "turns off unique checks"),
+    (
+        "CREATE PROCEDURE p_if() BEGIN IF 1 THEN DELETE FROM orders WHERE id = 1; END IF; END",
+        A,
+        "a body with control flow the gateway does not follow",
+    ),
     ("SET sql_mode = 'ANSI_QUOTES'", A, "moves the lexer"),
     ("SET sql_mode = concat(@@sql_mode, ',NO_BACKSLASH_ESCAPES')", A, "moves the lexer"),
     ("SET NAMES sjis", A, "unsafe multibyte charset"),
@@ -525,6 +549,9 @@ ADMINS: list[tuple[str, str, str]] = [
 ]
 
 UNKNOWNS: list[tuple[str, str, str]] = [
+    ("SELECT 1 /*!50000 ; DROP TABLE orders */", U, "a ; inside an executable comment"),
+    ("SELECT 1 /*!99999 ; DROP TABLE orders */", U, "a ; in a comment a MySQL 9 server runs"),
+    ("SELECT 1 /*M!100100 ; DROP TABLE orders */", U, "a ; in a MariaDB executable comment"),
     ("SELECT my_cleanup(1)", U, "unknown function"),
     ("SELECT sys_exec('id')", U, "sys_exec-style UDF"),
     ("SELECT sys_eval('id')", U, "sys_eval-style UDF"),

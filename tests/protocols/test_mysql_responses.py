@@ -101,6 +101,8 @@ def test_captured_answer_ends_at_its_last_packet(mode: str, name: str) -> None:
         said.results,
     )
     assert (outcome.error.code if outcome.error else None) == said.error
+    if expect is Expect.RESULT:  # every result of an answer without an error ended
+        assert outcome.completed == (0 if said.error else said.results)
     if said.status is not None:
         assert outcome.status == said.status
     assert outcome.prepared is None
@@ -243,6 +245,25 @@ def test_nothing_behind_a_pending_command_ends_with_it() -> None:
     assert tracker.pending == 0
 
 
+def test_abandon_returns_the_unanswered_commands_and_starts_afresh() -> None:
+    """The connection ended: the commands still waiting come back in order (the first with
+    what arrived of its answer), and a new answer is read from its first packet."""
+    payloads = packets(EOF_SESSION["select_union"].answer)
+    tracker: ResponseTracker[str] = ResponseTracker(False)
+    tracker.expect(Expect.RESULT, "select")
+    tracker.expect(Expect.ONE, "ping")
+    assert feed(tracker, payloads[:5]) == []  # the columns and a row of the select
+    left = tracker.abandon()
+    assert [(o.tag, o.rows, o.results, o.completed) for o in left] == [
+        ("select", 1, 1, 0),
+        ("ping", 0, 0, 0),
+    ]
+    assert (tracker.pending, tracker.current) == (0, None)
+    tracker.expect(Expect.ONE, "ping again")
+    ok = packets(EOF_SESSION["ping"].answer)[0]
+    assert [o.tag for o in tracker.feed(ok)] == ["ping again"]
+
+
 # -- what must raise -------------------------------------------------------------------------
 
 
@@ -368,6 +389,7 @@ def test_an_error_after_some_rows_ends_the_answer(mode: str) -> None:
     assert [i for i, _ in ended] == [len(payloads) - 1]
     assert ended[0][1].rows == 1
     assert ended[0][1].error is not None
+    assert ended[0][1].completed == 0  # the statement failed: its result set never ended
 
 
 @pytest.mark.parametrize("mode", SESSIONS)
@@ -381,5 +403,18 @@ def test_an_error_in_a_later_statement_ends_a_multi_statement_answer(mode: str) 
     ended = feed(tracker, payloads)
     assert [i for i, _ in ended] == [len(payloads) - 1]
     outcome = ended[0][1]
-    assert (outcome.rows, outcome.results) == (1, 1)
+    assert (outcome.rows, outcome.results, outcome.completed) == (1, 1, 1)
     assert outcome.error is not None
+
+
+@pytest.mark.parametrize("mode", SESSIONS)
+def test_completed_counts_the_statements_that_ran_before_the_error(mode: str) -> None:
+    """UPDATE ...; <error>: the UPDATE's OK ended (it ran), the second statement failed."""
+    session, deprecate_eof = SESSIONS[mode]
+    update_ok = packets(session["multi_update_select"].answer)[:1]
+    payloads = update_ok + packets(session["syntax_error"].answer)
+    tracker: ResponseTracker[str] = ResponseTracker(deprecate_eof)
+    tracker.expect(Expect.RESULT, "update; selec")
+    ((_, outcome),) = feed(tracker, payloads)
+    assert (outcome.results, outcome.completed, outcome.affected) == (1, 1, 1)
+    assert outcome.error is not None and outcome.error.code == 1064
