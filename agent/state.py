@@ -2,7 +2,10 @@
 
 Kept in `$IAP_HOME/agent.json` (default: the platform's config dir), mode 0600. With
 `IAP_KEYRING=1` the tokens go to the OS keyring instead, keyed by IAP_HOME, gateway and user so
-several homes never collide; the file then keeps everything but the tokens.
+several homes never collide; the file then keeps everything but the tokens. `iap logout` drops
+the tokens but keeps the rest, so the next `iap login` knows the gateway, user and CA. Every
+save replaces the file (a new inode): a running `iap connect` notices a logout, a login or a
+refresh by another command from the file's `stamp`.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from agent.errors import AgentError, not_logged_in
@@ -44,18 +47,21 @@ class AgentState:
     access_token: str = ""
     refresh_token: str = ""
     access_expires_at: float = 0.0
-    sessions: dict[str, str] = field(default_factory=dict)
+    session_expires_at: float = 0.0  # when the refresh token ends (0: unknown)
 
     @property
     def path(self) -> Path:
         return home() / "agent.json"
+
+    def tokens_place(self) -> str:
+        """Where the tokens are kept, for people."""
+        return "the OS keyring" if _use_keyring() else str(self.path)
 
     def _keyring_key(self) -> str:
         return f"{home()}|{self.gateway}|{self.user}"
 
     def save(self) -> None:
         data = asdict(self)
-        data.pop("sessions", None)
         if _use_keyring():
             import keyring
 
@@ -65,6 +71,9 @@ class AgentState:
             keyring.set_password(KEYRING_SERVICE, self._keyring_key(), secret)
             data["access_token"] = data["refresh_token"] = ""
             data["keyring"] = True
+        self._write(data)
+
+    def _write(self, data: dict[str, object]) -> None:
         path = self.path
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = path.with_suffix(".tmp")
@@ -74,7 +83,7 @@ class AgentState:
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls) -> AgentState:
+    def _read(cls) -> tuple[AgentState, bool]:
         path = home() / "agent.json"
         try:
             data = json.loads(path.read_text())
@@ -82,9 +91,36 @@ class AgentState:
             raise not_logged_in() from None
         except (OSError, ValueError) as e:
             raise not_logged_in(f"cannot read {path} ({e})") from None
-        in_keyring = data.pop("keyring", False)
+        if not isinstance(data, dict):
+            raise not_logged_in(f"cannot read {path} (not a JSON object)")
+        in_keyring = bool(data.pop("keyring", False))
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        state = cls(**known)
+        try:
+            return cls(**known), in_keyring
+        except TypeError:
+            raise not_logged_in(f"cannot read {path} (fields missing)") from None
+
+    @classmethod
+    def remembered(cls) -> AgentState | None:
+        """What the last login left (tokens or not, keyring untouched), or None."""
+        try:
+            return cls._read()[0]
+        except AgentError:
+            return None
+
+    @staticmethod
+    def stamp() -> tuple[int, int] | None:
+        """Identifies the saved file's current version (None: no file)."""
+        try:
+            st = (home() / "agent.json").stat()
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns
+
+    @classmethod
+    def load(cls) -> AgentState:
+        """The logged-in state; AgentError (not logged in) when there are no tokens."""
+        state, in_keyring = cls._read()
         if in_keyring:
             import keyring
 
@@ -97,29 +133,26 @@ class AgentState:
             raise not_logged_in()
         return state
 
-    def adopt_newer_tokens(self) -> None:
-        """Take the tokens another `iap` process of this home saved since we read ours (a
-        refresh token is single-use: theirs replaced ours). Call it under `locked()`."""
-        try:
-            saved = AgentState.load()
-        except AgentError:
-            return  # logged out meanwhile: our refresh will say so
-        if (saved.gateway, saved.user) == (self.gateway, self.user) and (
-            saved.refresh_token != self.refresh_token
-        ):
-            self.access_token = saved.access_token
-            self.refresh_token = saved.refresh_token
-            self.access_expires_at = saved.access_expires_at
-            self.device_id = saved.device_id
+    def take_tokens(self, saved: AgentState) -> None:
+        """Adopt the tokens (and their device) of a newer save of the same identity: a refresh
+        token is single-use, so another command's refresh replaced ours."""
+        self.access_token = saved.access_token
+        self.refresh_token = saved.refresh_token
+        self.access_expires_at = saved.access_expires_at
+        self.session_expires_at = saved.session_expires_at
+        self.device_id = saved.device_id
 
     def forget(self) -> None:
+        """Drop the tokens (file and keyring); keep the gateway, CA, user and device id."""
         if _use_keyring():
             import keyring
             import keyring.errors
 
             with contextlib.suppress(keyring.errors.PasswordDeleteError):
                 keyring.delete_password(KEYRING_SERVICE, self._keyring_key())
-        self.path.unlink(missing_ok=True)
+        self.access_token = self.refresh_token = ""
+        self.access_expires_at = self.session_expires_at = 0.0
+        self._write(asdict(self))
 
 
 @contextlib.contextmanager

@@ -1,33 +1,69 @@
-"""`iap connect`'s engine: a local port whose every connection becomes a TLS tunnel.
+"""`iap connect`'s engine: local ports whose every connection becomes a TLS tunnel.
 
 For each client connection on 127.0.0.1:PORT the agent opens TLS to the gateway's tunnel
 port, sends the hello line (token + connection name), reads the answer, then copies bytes
-both ways: it never parses SQL. New tunnels retry for a while when the gateway is restarting.
+both ways: it never parses SQL. The first packets are the agent's own business
+(agent/local_pg.py, agent/local_mysql.py): local TLS under `--tls`, and, when no tunnel can be
+opened, an answer in the client's protocol saying why. New tunnels retry for RETRY_WINDOW
+seconds while the gateway restarts, then give up: the client hears why within seconds.
 Held statements are shown from the gateway's event stream (`/v1/events`), filtered to the
 sessions this agent opened.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import signal
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 import httpx
 import trio
 
-from agent.client import GatewayClient
-from agent.errors import AgentError
+from agent import local_mysql, local_pg
+from agent.client import TOKEN_CODES, GatewayClient, ssl_context, transport_error
+from agent.errors import EXIT_REFUSED, AgentError, session_expired, user_disabled
 from agent.output import clock, one_line, say, warn
-from iap.netio import FastStream, connect_tls, serve_tcp
+from agent.pipe import CONNECTION_ERRORS, Buffered, Opener, relay
+from iap.netio import FastStream, connect_tls
 
-BUFFER = 256 * 1024
-CONNECT_ATTEMPTS = 20  # about 20 s of retries while the gateway restarts
-HELLO_TIMEOUT = 15.0
+RETRY_WINDOW = 5.0  # a restarting gateway is waited for this long per client connection
+RETRY_DELAY_MAX = 1.0
+HELLO_TIMEOUT = 10.0
+
+Greeter = Callable[[socket.socket, Opener, ssl.SSLContext | None], Awaitable[None]]
+
+
+async def _serve_raw(sock: socket.socket, open_tunnel: Opener, tls: ssl.SSLContext | None) -> None:
+    """A kind without a greeting of its own: bytes both ways, or a closed connection."""
+    local = Buffered(FastStream(sock))
+    try:
+        try:
+            remote, rest = await open_tunnel()
+        except AgentError:
+            return
+        async with remote:
+            await relay(local.stream, remote, to_local=rest)
+    finally:
+        await local.aclose()
+
+
+GREETERS: dict[str, Greeter] = {"postgres": local_pg.serve, "mysql": local_mysql.serve}
+
+
+def _reason(e: BaseException) -> BaseException:
+    """The most specific cause of a connect failure (trio wraps errno errors in a group)."""
+    cause = e.__cause__
+    if isinstance(cause, BaseExceptionGroup) and cause.exceptions:
+        return _reason(cause.exceptions[0])
+    return e
 
 
 @dataclass
@@ -37,63 +73,122 @@ class Tunnel:
     host: str
     port: int
     ssl_context: ssl.SSLContext
+    kind: str = "postgres"  # as the gateway config's default
+    local_tls: ssl.SSLContext | None = None
+    report: bool = True  # print why a tunnel could not be opened (the client hears it too)
     sessions: set[str] = field(default_factory=set)
-    opened: int = 0
 
-    async def _open(self) -> tuple[FastStream, str, bytes]:
-        delay = 0.25
-        last: Exception | None = None
-        refresh = False
-        for _ in range(CONNECT_ATTEMPTS):
+    @classmethod
+    def for_connection(
+        cls,
+        client: GatewayClient,
+        info: dict[str, Any],
+        local_tls: ssl.SSLContext | None = None,
+        *,
+        report: bool = True,
+    ) -> Tunnel:
+        """The tunnel for a connection as `GET /v1/connections/{name}` describes it."""
+        host = urlsplit(client.gateway).hostname or "127.0.0.1"
+        return cls(
+            client,
+            str(info["name"]),
+            host,
+            int(info["tunnel_port"]),
+            ssl_context(client.ca_pem),
+            str(info["kind"]),
+            local_tls,
+            report,
+        )
+
+    async def _attempt(self, token: str, deadline: float) -> tuple[FastStream, bytes, bytes]:
+        """TLS to the tunnel port (within the retry window), the hello, the answer line."""
+        with trio.fail_after(max(deadline - trio.current_time(), 0.5)):
+            stream = await connect_tls(self.host, self.port, self.ssl_context)
+        try:
+            hello = {"v": 1, "token": token, "connection": self.connection}
+            await stream.send_all(json.dumps(hello).encode() + b"\n")
+            with trio.fail_after(HELLO_TIMEOUT):
+                line, rest = await _read_line(stream)
+        except BaseException:
+            await trio.aclose_forcefully(stream)
+            raise
+        return stream, line, rest
+
+    async def open(self) -> tuple[FastStream, bytes]:
+        """A tunnel whose hello the gateway accepted: the stream and what followed the answer.
+        Failures to reach the gateway are retried for RETRY_WINDOW seconds (a restart); then,
+        or for any refusal, AgentError (with its code) says why there is none."""
+        deadline = trio.current_time() + RETRY_WINDOW
+        delay, refresh = 0.25, False
+        while True:
+            token = await trio.to_thread.run_sync(
+                partial(self.client.access_token, force_refresh=refresh)
+            )
             try:
-                token = await trio.to_thread.run_sync(
-                    partial(self.client.access_token, force_refresh=refresh)
-                )
-                stream = await connect_tls(self.host, self.port, self.ssl_context)
-                hello = {"v": 1, "token": token, "connection": self.connection}
-                await stream.send_all(json.dumps(hello).encode() + b"\n")
-                with trio.fail_after(HELLO_TIMEOUT):
-                    line, rest = await _read_line(stream)
-                answer = json.loads(line)
-                if "challenge" in answer:
-                    raise AgentError("the gateway asks for a device proof this agent cannot give")
-                if answer.get("error") == "token_expired" and not refresh:
-                    await stream.aclose()
-                    refresh = True  # our clock and the gateway's disagree: refresh, try again
-                    continue
-                if not answer.get("ok"):
-                    raise AgentError(f"gateway refused the tunnel: {answer.get('message')}")
-                return stream, str(answer["session"]), rest
-            except (
-                OSError,
-                ssl.SSLError,
-                trio.BrokenResourceError,
-                trio.TooSlowError,
-                ValueError,
-            ) as e:
-                last = e
+                stream, line, rest = await self._attempt(token, deadline)
+            except ssl.SSLCertVerificationError as e:
+                raise transport_error(f"{self.host}:{self.port}", e, True) from None
+            except CONNECTION_ERRORS as e:
+                if trio.current_time() + delay >= deadline:
+                    where = f"{self.host}:{self.port}"
+                    raise transport_error(
+                        where, _reason(e), self.client.ca_pem is not None
+                    ) from None
                 await trio.sleep(delay)
-                delay = min(delay * 2, 2.0)
-        raise AgentError(f"cannot open a tunnel to {self.host}:{self.port}: {last}", 3)
+                delay = min(delay * 2, RETRY_DELAY_MAX)
+                continue
+            try:
+                answer = json.loads(line)
+            except ValueError:
+                answer = {"error": "bad_answer", "message": "the gateway's answer is not JSON"}
+            if isinstance(answer, dict) and answer.get("ok"):
+                self.sessions.add(str(answer["session"]))
+                return stream, rest
+            await trio.aclose_forcefully(stream)
+            if not isinstance(answer, dict):
+                answer = {"error": "bad_answer", "message": "the gateway's answer is not an object"}
+            if answer.get("error") == "token_expired" and not refresh:
+                refresh = True  # our clock and the gateway's disagree: refresh, try again
+                continue
+            raise self._refusal(answer)
+
+    def _refusal(self, answer: dict[str, Any]) -> AgentError:
+        code = answer.get("error")
+        if "challenge" in answer:
+            return AgentError("the gateway asks for a device proof this agent cannot give")
+        if code == "user_disabled":
+            return user_disabled(self.client.state.user if self.client.state else "?")
+        if code in TOKEN_CODES:
+            return session_expired("the gateway refused the token")
+        if code == "unknown_connection":
+            return AgentError(
+                f"the gateway has no connection {self.connection!r} any more: see `iap ls`",
+                EXIT_REFUSED,
+                "unknown_connection",
+            )
+        return AgentError(
+            f"the gateway refused the tunnel: {answer.get('message') or code}",
+            EXIT_REFUSED,
+            str(code or "refused"),
+        )
+
+    async def _open_reported(self) -> tuple[FastStream, bytes]:
+        try:
+            return await self.open()
+        except AgentError as e:
+            if self.report:
+                warn(f"iap: {self.connection}: {e}")
+            raise
 
     async def handle(self, sock: socket.socket) -> None:
-        local = FastStream(sock)
+        """One client connection, start to end; never raises (other clients go on)."""
+        greet = GREETERS.get(self.kind, _serve_raw)
         try:
-            try:
-                remote, session, rest = await self._open()
-            except AgentError as e:
-                warn(f"iap: {e}")
-                return
-            self.sessions.add(session)
-            self.opened += 1
-            async with remote:
-                if rest:
-                    await local.send_all(rest)
-                async with trio.open_nursery() as nursery:
-                    nursery.start_soon(_copy, local, remote, nursery.cancel_scope)
-                    nursery.start_soon(_copy, remote, local, nursery.cancel_scope)
-        finally:
-            await trio.aclose_forcefully(local)
+            await greet(sock, self._open_reported, self.local_tls)
+        except CONNECTION_ERRORS:
+            pass
+        except Exception as e:  # a bug must not end the other clients' connections
+            warn(f"iap: {self.connection}: unexpected error: {e!r}")
 
 
 async def _read_line(stream: trio.abc.ReceiveStream) -> tuple[bytes, bytes]:
@@ -104,23 +199,9 @@ async def _read_line(stream: trio.abc.ReceiveStream) -> tuple[bytes, bytes]:
             raise trio.BrokenResourceError("the gateway closed the tunnel during the hello")
         buf += data
         if len(buf) > 65536:
-            raise ValueError("hello answer too long")
+            raise trio.BrokenResourceError("the gateway's hello answer is too long")
     line, _, rest = buf.partition(b"\n")
     return line, rest
-
-
-async def _copy(
-    source: trio.abc.ReceiveStream, sink: trio.abc.SendStream, done: trio.CancelScope
-) -> None:
-    try:
-        while True:
-            data = await source.receive_some(BUFFER)
-            if not data:
-                break
-            await sink.send_all(data)
-    except (trio.BrokenResourceError, trio.ClosedResourceError):
-        pass
-    done.cancel()
 
 
 def describe_event(event: dict[str, object]) -> str | None:
@@ -168,28 +249,90 @@ def watch_events(
             delay = min(delay * 2, 15.0)
 
 
-async def serve(tunnel: Tunnel, port: int, on_ready: Callable[[int], None]) -> None:
+async def bind(port: int) -> list[trio.SocketListener]:
+    """Listen on 127.0.0.1:port (0: a free one); a port that cannot be had is one line."""
+    try:
+        return await trio.open_tcp_listeners(port, host="127.0.0.1")
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            why = f"port {port} on 127.0.0.1 is in use"
+        elif e.errno == errno.EACCES:
+            why = f"port {port} needs privileges this user does not have"
+        else:
+            why = f"cannot listen on 127.0.0.1:{port} ({e.strerror or e})"
+        raise AgentError(
+            f"{why}: choose another --port, or leave --port out to take a free one",
+            EXIT_REFUSED,
+            "port_unavailable",
+        ) from None
+
+
+def bound_port(listeners: list[trio.SocketListener]) -> int:
+    port: int = listeners[0].socket.getsockname()[1]
+    return port
+
+
+async def serve_bound(
+    bound: list[tuple[Tunnel, list[trio.SocketListener]]],
+    client: GatewayClient,
+    *,
+    watch: bool = True,
+) -> None:
+    """Serve the bound ports until cancelled; with `watch`, show this agent's held
+    statements from the event stream."""
+
+    async def accepted(tunnel: Tunnel, stream: trio.SocketStream) -> None:
+        await tunnel.handle(FastStream.adopt(stream).socket)
+
     stopping = False
     async with trio.open_nursery() as nursery:
-        bound = await nursery.start(serve_tcp, tunnel.handle, "127.0.0.1", port)
-        on_ready(bound)
+        for tunnel, listeners in bound:
+            nursery.start_soon(trio.serve_listeners, partial(accepted, tunnel), listeners)
+        if not watch:
+            return
+        mine: Callable[[str], bool] = lambda s: any(s in t.sessions for t, _ in bound)  # noqa: E731
         try:
             await trio.to_thread.run_sync(
-                watch_events,
-                tunnel.client,
-                tunnel.sessions.__contains__,
-                lambda: stopping,
-                abandon_on_cancel=True,
+                watch_events, client, mine, lambda: stopping, abandon_on_cancel=True
             )
         finally:
             stopping = True
-        await trio.sleep_forever()
 
 
-def connection_string(kind: str, user: str, port: int, database: str) -> str:
+def run_until_stopped(
+    tunnels: list[tuple[Tunnel, int]], on_ready: Callable[[list[int]], None]
+) -> None:
+    """`iap connect`: bind every port (nothing is printed if one fails), report them, serve
+    until SIGINT/SIGTERM."""
+
+    async def main() -> None:
+        bound = [(tunnel, await bind(port)) for tunnel, port in tunnels]
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            on_ready([bound_port(listeners) for _, listeners in bound])
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(serve_bound, bound, tunnels[0][0].client)
+                async for _ in signals:
+                    nursery.cancel_scope.cancel()
+                    break
+
+    trio.run(main)
+
+
+async def serve(tunnel: Tunnel, port: int, on_ready: Callable[[int], None]) -> None:
+    """One tunnel on one port until cancelled (the demo's entry)."""
+    listeners = await bind(port)
+    on_ready(bound_port(listeners))
+    await serve_bound([(tunnel, listeners)], tunnel.client)
+
+
+def connection_string(kind: str, user: str, port: int, database: str, ca: str | None = None) -> str:
+    """What a client connects with: sslmode=disable, or with `ca` (local TLS) verify-full."""
+    where = quote(ca or "", safe="/")
     if kind == "mysql":
-        return f"mysql://{user}@127.0.0.1:{port}/{database}"
-    return f"postgresql://{user}@127.0.0.1:{port}/{database}?sslmode=disable"
+        tls = f"?ssl-mode=VERIFY_IDENTITY&ssl-ca={where}" if ca else ""
+        return f"mysql://{user}@127.0.0.1:{port}/{database}{tls}"
+    mode = f"sslmode=verify-full&sslrootcert={where}" if ca else "sslmode=disable"
+    return f"postgresql://{user}@127.0.0.1:{port}/{database}?{mode}"
 
 
 def print_ready(kind: str, user: str, database: str, name: str) -> Callable[[int], None]:

@@ -1,22 +1,47 @@
-"""`iap connect NAME [--port N]`: check, bind, print the connection string, serve tunnels."""
+"""`iap connect NAME... [--port N] [--tls]`: check, bind, print, serve until Ctrl-C.
+
+The token and every name are checked before anything binds; every port is bound before
+anything is printed. Then one connection string per connection goes to stdout, in the order
+given (flushed), and a line per port to stderr. Ctrl-C or SIGTERM stops it with `iap: stopped`.
+"""
 
 from __future__ import annotations
 
-import contextlib
-from urllib.parse import urlsplit
+from typing import Any
 
-import trio
+from agent.client import GatewayClient
+from agent.errors import usage
+from agent.localtls import local_tls
+from agent.output import say, warn
+from agent.tunnel import Tunnel, connection_string, run_until_stopped
 
-from agent.client import GatewayClient, ssl_context
-from agent.tunnel import Tunnel, print_ready, serve
+
+def connection_info(client: GatewayClient, name: str) -> dict[str, Any]:
+    """What the gateway says of a connection (checks the login and the name)."""
+    info: dict[str, Any] = client.call("GET", f"/v1/connections/{name}").json()
+    return info
 
 
-def connect(name: str, port: int) -> None:
+def connect(names: list[str], port: int | None, tls: bool = False) -> None:
+    if len(set(names)) != len(names):
+        raise usage("a connection is named twice: give each once")
+    if port and len(names) > 1:
+        raise usage("--port takes one connection; with several, each gets a free port")
     client = GatewayClient.from_state()
-    info = client.call("GET", f"/v1/connections/{name}").json()  # checks token and name first
+    infos = [connection_info(client, name) for name in names]
+    context, ca = local_tls() if tls else (None, None)
+    tunnels = [Tunnel.for_connection(client, info, context) for info in infos]
     assert client.state is not None
-    host = urlsplit(client.gateway).hostname or "127.0.0.1"
-    tunnel = Tunnel(client, name, host, int(info["tunnel_port"]), ssl_context(client.ca_pem))
-    ready = print_ready(info["kind"], client.state.user, info["database"], name)
-    with contextlib.suppress(KeyboardInterrupt):
-        trio.run(serve, tunnel, port, ready)
+    user = client.state.user
+
+    def ready(ports: list[int]) -> None:
+        for info, bound in zip(infos, ports, strict=True):
+            say(connection_string(info["kind"], user, bound, info["database"], ca))
+        for info, bound in zip(infos, ports, strict=True):
+            warn(f"iap: {info['name']} is open on 127.0.0.1:{bound}")
+        if ca:
+            warn(f"iap: local TLS: clients verify this port's certificate with the CA {ca}")
+        warn("iap: press Ctrl-C to close")
+
+    run_until_stopped([(t, port or 0) for t in tunnels], ready)
+    warn("iap: stopped")

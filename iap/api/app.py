@@ -6,6 +6,11 @@ Routes: /v1/login, /v1/refresh, /v1/stepup, /v1/token (listener token), /v1/whoa
 /healthz, /readyz, /metrics, /v1/openapi.json. Bearer access tokens on everything under /v1
 but login and refresh. Errors are JSON `{"error": CODE, "message": TEXT}`; a refused approve
 whose approver needs a fresh MFA answers 401 with an RFC 9470 `WWW-Authenticate` challenge.
+Only a token problem is labelled `invalid_token`: a wrong step-up code is 401 `bad_code` (or
+`replayed_code`) with an `insufficient_user_authentication` challenge, so a client never
+mistakes it for an expired token and retries it (each try counts as a failed attempt).
+`/v1/connections` lists the connections the caller may use (the policy does not deny them
+reads), each with what the policy does with every risk class for the caller.
 Blocking work (password hashing, store reads of many rows) runs in worker threads.
 """
 
@@ -24,7 +29,10 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from iap.approvals import ApprovalError, Approver, StepUpRequired, request_json
+from iap.classify.types import Risk
+from iap.config import ConnectionConfig
 from iap.identity import ACR_MFA, AuthError, Claims
+from iap.policy import Action, decide
 from iap.services import Services
 
 AUDITOR_ROLES = {"admin", "auditor"}
@@ -37,6 +45,17 @@ _AUTH_STATUS = {"locked_out": 429, "user_exists": 409}
 
 def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
+
+
+def stepup_challenge(description: str, max_age: float | None = None) -> dict[str, str]:
+    """The RFC 9470 WWW-Authenticate header: a fresher MFA event is needed."""
+    challenge = (
+        f'Bearer error="insufficient_user_authentication", error_description="{description}", '
+        f'acr_values="{ACR_MFA}"'
+    )
+    if max_age is not None:
+        challenge += f", max_age={int(max_age)}"
+    return {"WWW-Authenticate": challenge}
 
 
 def auth_error(e: AuthError) -> Response:
@@ -81,12 +100,11 @@ def build_app(services: Services) -> Starlette:
             except AuthError as e:
                 return auth_error(e)
             except StepUpRequired as e:
-                challenge = (
-                    'Bearer error="insufficient_user_authentication", '
-                    f'error_description="{e}", acr_values="{ACR_MFA}", max_age={int(e.max_age)}'
-                )
                 return error(
-                    401, "insufficient_user_authentication", str(e), {"WWW-Authenticate": challenge}
+                    401,
+                    "insufficient_user_authentication",
+                    str(e),
+                    stepup_challenge(str(e), e.max_age),
                 )
             except ApprovalError as e:
                 return error(
@@ -126,7 +144,8 @@ def build_app(services: Services) -> Starlette:
             services.audit_auth(user, "login", str(e))
             return auth_error(e)
         services.audit_auth(user, "login", None)
-        return JSONResponse(tokens_json(pair))
+        # A login's refresh token lives refresh_ttl; refreshes keep that end (agent: `iap status`).
+        return JSONResponse({**tokens_json(pair), "refresh_expires_in": int(identity.refresh_ttl)})
 
     async def refresh(request: Request) -> Response:
         try:
@@ -150,6 +169,8 @@ def build_app(services: Services) -> Starlette:
             if e.code in ("bad_code", "replayed_code", "locked_out"):
                 services.metrics.mfa_failures.inc()
             services.audit_auth(claims.sub, "stepup", str(e))
+            if e.code in ("bad_code", "replayed_code"):  # the token is fine: the code is not
+                return error(401, e.code, str(e), stepup_challenge(str(e)))
             raise
         services.audit_auth(claims.sub, "stepup", None)
         return JSONResponse(
@@ -167,30 +188,47 @@ def build_app(services: Services) -> Starlette:
                 "roles": list(claims.roles),
                 "auth_time": claims.auth_time,
                 "exp": claims.exp,
+                "device": claims.device,
                 "last_mfa": services.store.last_mfa_event(claims.sub),
             }
         )
 
-    def connection_json(name: str) -> dict[str, Any] | None:
-        c = services.config.connection(name)
-        if c is None:
-            return None
+    def policy_for(c: ConnectionConfig, claims: Claims) -> dict[str, str]:
+        """What the policy does with each risk class on c for the caller."""
+        rules = services.config.effective_rules
+        return {
+            risk.value: decide(
+                rules, user=claims.sub, roles=tuple(claims.roles), connection=c.name, risk=risk
+            ).action.value
+            for risk in Risk
+        }
+
+    def connection_json(c: ConnectionConfig, policy: dict[str, str]) -> dict[str, Any]:
         return {
             "name": c.name,
             "kind": c.kind,
             "database": c.database,
             "tunnel_port": services.tunnel_port,
             "listen": c.listen,
+            "policy": policy,
         }
 
+    def usable(policy: dict[str, str]) -> bool:
+        return policy[Risk.READ.value] != Action.DENY.value
+
     async def connections(request: Request, claims: Claims) -> Response:
-        return JSONResponse([connection_json(c.name) for c in services.config.connections])
+        found = [(c, policy_for(c, claims)) for c in services.config.connections]
+        return JSONResponse([connection_json(c, p) for c, p in found if usable(p)])
 
     async def connection(request: Request, claims: Claims) -> Response:
-        found = connection_json(request.path_params["name"])
-        if found is None:
-            raise ApprovalError(404, f"no connection named {request.path_params['name']!r}")
-        return JSONResponse(found)
+        name = request.path_params["name"]
+        c = services.config.connection(name)
+        if c is None:
+            raise ApprovalError(404, f"no connection named {name!r}: `iap ls` lists yours")
+        policy = policy_for(c, claims)
+        if not usable(policy):
+            raise ApprovalError(403, f"the policy does not let {claims.sub} read on {name}")
+        return JSONResponse(connection_json(c, policy))
 
     def approver(claims: Claims) -> Approver:
         return Approver(claims.sub, tuple(claims.roles))
@@ -326,7 +364,7 @@ OPENAPI: dict[str, Any] = {
         "/v1/stepup": {"post": _op("TOTP code -> access token with a fresh auth_time")},
         "/v1/token": {"post": _op("A 5-minute token to use as the password on a direct listener")},
         "/v1/whoami": {"get": _op("The caller's identity")},
-        "/v1/connections": {"get": _op("Connections the gateway serves")},
+        "/v1/connections": {"get": _op("Connections the caller may use, with their policy")},
         "/v1/connections/{name}": {"get": _op("One connection")},
         "/v1/requests": {"get": _op("Approval requests the caller owns or may review")},
         "/v1/requests/{id}": {"get": _op("One approval request")},

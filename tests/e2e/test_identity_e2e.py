@@ -272,7 +272,10 @@ async def test_disabling_a_user_ends_running_sessions_and_refreshes(
 
     refused = await alice.run("requests")
     assert refused.returncode == 4
-    assert "iap login" in refused.stderr.decode()
+    # iap login cannot help a disabled user: the message says who can
+    assert refused.stderr.decode() == (
+        "iap: user alice is disabled on the gateway: ask an administrator to enable it\n"
+    )
 
 
 async def test_an_expired_access_token_does_not_end_a_running_session(

@@ -133,7 +133,7 @@ def test_verify_names_the_first_row_edited_even_with_the_chain_recomputed_unkeye
         prev = forged
     ran = iap("audit", "verify", "--config", str(config))
     assert ran.code == 1
-    assert ran.err == "audit log broken at seq 3: its hash does not match its content"
+    assert ran.err == "iap: audit log broken at seq 3: its hash does not match its content\n"
 
 
 def test_verify_refuses_a_log_whose_keyed_boundary_was_moved(
@@ -142,7 +142,7 @@ def test_verify_refuses_a_log_whose_keyed_boundary_was_moved(
     raw_sql(config, "UPDATE audit_chain SET keyed_from = 3")
     ran = iap("audit", "verify", "--config", str(config))
     assert ran.code == 1
-    assert ran.err.startswith("audit log broken: the mark that the keyed chain begins at seq 3")
+    assert ran.err.startswith("iap: audit log broken: the mark that the keyed chain begins at seq 3")
 
 
 def test_verify_says_which_rows_an_older_iap_chained_without_a_key(config: Path) -> None:
@@ -227,7 +227,7 @@ def test_checkpoint_to_an_unwritable_place_fails(
     ran = iap(
         "audit", "checkpoint", "--out", str(tmp_path / "no" / "cp.json"), "--config", str(config)
     )
-    assert ran.code == 1 and ran.err.startswith("cannot write")
+    assert ran.code == 1 and ran.err.startswith("iap: cannot write")
 
 
 @pytest.fixture
@@ -242,8 +242,8 @@ def test_verify_finds_rows_truncated_below_a_checkpoint(config: Path, checkpoint
     assert iap("audit", "verify", "--config", str(config)).code == 0  # the chain alone: no
     ran = iap("audit", "verify", "--checkpoint", str(checkpoint), "--config", str(config))
     assert ran.code == 1
-    assert ran.err.startswith("audit log broken at seq 3: truncated: the checkpoint of")
-    assert ran.err.endswith("covers seq 4 but the log ends at seq 2")
+    assert ran.err.startswith("iap: audit log broken at seq 3: truncated: the checkpoint of")
+    assert ran.err.endswith("covers seq 4 but the log ends at seq 2\n")
 
 
 def test_verify_refuses_a_tampered_checkpoint(config: Path, checkpoint: Path) -> None:
