@@ -240,7 +240,8 @@ _HARMLESS_SETTINGS = frozenset(
         "xmlbinary", "xmloption", "client_min_messages", "escape_string_warning",
         "lc_messages", "lc_monetary", "lc_numeric", "lc_time", "default_text_search_config",
         "timezone_abbreviations", "array_nulls", "quote_all_identifiers",
-        "check_function_bodies", "row_security", "synchronous_commit",
+        "check_function_bodies", "row_security", "synchronous_commit", "synchronize_seqscans",
+        "restrict_nonsystem_relation_kind",
         "transaction_isolation", "transaction_read_only", "transaction_deferrable",
         "default_transaction_isolation", "default_transaction_read_only",
         "default_transaction_deferrable", "default_table_access_method",
@@ -1809,6 +1810,8 @@ class _Classifier:
         self.prepared = prepared
         self.safe_functions = safe_functions
         self.server_version = server_version
+        # inside `SELECT set_config(name, ...) FROM pg_settings WHERE name = 'x'`: x
+        self.settings_row: str | None = None
         self.effects = SessionEffects()
         self.statements: list[StatementInfo] = []
         self.scan = Scan("")
@@ -2196,8 +2199,17 @@ class _Classifier:
             self.scan.add(*function_risk(parts, self.safe_functions))
         self._fields(body, skip="funcname")
 
+    def _select(self, body: Node) -> None:
+        outer, self.settings_row = self.settings_row, _pg_settings_row(body)
+        try:
+            self._fixed("SelectStmt", body)
+        finally:
+            self.settings_row = outer
+
     def _set_config(self, args: list[Any]) -> None:
         name = _const_text(args[0]) if args else None
+        if name is None and self.settings_row is not None and _column_is(args[0], "name"):
+            name = self.settings_row  # pg_dump's way to set a setting only where it exists
         if name is None:
             self.scan.add(Risk.ADMIN, "set_config() of a setting named by an expression")
             return
@@ -2220,6 +2232,30 @@ class _Classifier:
         )
         for reason in inner.reasons or ("",):
             self.scan.add(inner.risk, f"{written}() runs SQL: {reason}" if reason else "")
+
+
+def _column_is(node: Any, column: str) -> bool:
+    kind, body = _unwrap(node)
+    return kind == "ColumnRef" and list(_strings(body.get("fields"))) == [column]
+
+
+def _pg_settings_row(body: Node) -> str | None:
+    """x for `SELECT ... FROM [pg_catalog.]pg_settings WHERE name = 'x'` (one table, that
+    one condition): set_config(name, ...) there sets exactly the setting x, if it exists."""
+    tables = body.get("fromClause") or []
+    if len(tables) != 1:
+        return None
+    kind, table = _unwrap(tables[0])
+    if kind != "RangeVar" or table.get("relname") != "pg_settings" or "alias" in table:
+        return None
+    if table.get("schemaname", "pg_catalog") != "pg_catalog":
+        return None
+    kind, where = _unwrap(body.get("whereClause"))
+    if kind != "A_Expr" or where.get("kind") != "AEXPR_OP":
+        return None
+    if list(_strings(where.get("name"))) != ["="] or not _column_is(where.get("lexpr"), "name"):
+        return None
+    return _const_text(where.get("rexpr"))
 
 
 def _alter_table_danger(cmd: Any) -> tuple[Risk, str] | None:
@@ -2303,6 +2339,7 @@ _HANDLERS: dict[str, Callable[[_Classifier, Node], None]] = {
     "CallStmt": _Classifier._call,
     "RangeVar": _Classifier._range_var,
     "FuncCall": _Classifier._func_call,
+    "SelectStmt": _Classifier._select,
 }
 
 

@@ -19,6 +19,7 @@ Startup, the backend login, the listener token and cancel keys are in `pg_startu
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import ssl
 import time
@@ -200,6 +201,16 @@ def _bind_preview(bind: pgm.Bind) -> list[object]:
     ]
 
 
+def server_version_num(reported: str) -> int | None:
+    """server_version_num from the server_version a server reports ("15.18 (Debian ...)",
+    "16beta1"); None when it cannot be read (the classifier then assumes the oldest)."""
+    match = re.match(r"(\d+)(?:\.(\d+))?", reported)
+    if match is None:
+        return None
+    major, minor = int(match.group(1)), int(match.group(2) or 0)
+    return major * 10000 + minor if major >= 10 else None
+
+
 def _lexes_alike(sql: str) -> bool:
     """True when every lexing state reads sql alike: without a backslash,
     standard_conforming_strings changes nothing, and every client encoding the server
@@ -229,6 +240,7 @@ class PostgresSession:
         self.client_conn = client_conn
         self.client_lock = trio.StrictFIFOLock()
         self.lex = LexState()
+        self.server_version: int | None = None  # server_version_num, from the login's report
         self.tracker = ReplyTracker()
         # the server's prepared statements and portals, as its answers confirmed them
         self.prepared: dict[str, PreparedStatement] = {}
@@ -520,6 +532,8 @@ class PostgresSession:
             self.lex = LexState(value == "on", self.lex.client_encoding)
         elif name == "client_encoding":
             self.lex = LexState(self.lex.standard_conforming_strings, value)
+        elif name == "server_version":
+            self.server_version = server_version_num(value)
 
     # -- client messages -----------------------------------------------------------------------
 
@@ -640,6 +654,7 @@ class PostgresSession:
             state=state,
             prepared=self.prepared_risk,
             safe_functions=self.safe_functions,
+            server_version=self.server_version,
         )
         if len(sql) <= CLASSIFY_INLINE_BYTES:
             return run()

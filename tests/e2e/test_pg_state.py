@@ -375,3 +375,12 @@ async def test_random_pipelines_keep_the_map_no_weaker_than_the_servers(
                 assert not expected.outranks(known[name]), "\n".join(
                     [f"{name}: {text} known as {known[name]}", *map(str, pipeline)]
                 )
+
+
+async def test_the_classifier_knows_the_servers_version(
+    gateway: Gateway, port: ConnectedPort, database: str, pg_server: PgServer
+) -> None:
+    raw = await session(port, database)
+    async with raw.stream:
+        ((number,),) = pg_server.execute("SHOW server_version_num")
+        assert engine_of(gateway).server_version == int(str(number))

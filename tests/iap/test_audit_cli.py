@@ -142,7 +142,9 @@ def test_verify_refuses_a_log_whose_keyed_boundary_was_moved(
     raw_sql(config, "UPDATE audit_chain SET keyed_from = 3")
     ran = iap("audit", "verify", "--config", str(config))
     assert ran.code == 1
-    assert ran.err.startswith("iap: audit log broken: the mark that the keyed chain begins at seq 3")
+    assert ran.err.startswith(
+        "iap: audit log broken: the mark that the keyed chain begins at seq 3"
+    )
 
 
 def test_verify_says_which_rows_an_older_iap_chained_without_a_key(config: Path) -> None:
