@@ -20,7 +20,7 @@ import ssl
 
 import trio
 
-from iap.engines import mysql, postgres
+from iap.engines.registry import engine_for
 from iap.identity import AuthError
 from iap.netio import FastStream, authenticated, connection_errors_logged
 from iap.services import Services
@@ -131,8 +131,8 @@ async def _serve_tunnel(services: Services, stream: FastStream, peer: str) -> No
     session_id = secrets.token_hex(8)
     await stream.send_all(json.dumps({"ok": True, "session": session_id}).encode() + b"\n")
     log.info("tunnel open peer=%s user=%s connection=%s", peer, claims.sub, name)
-    if connection.kind in ("postgres", "mysql"):
-        engine = postgres if connection.kind == "postgres" else mysql
+    engine = engine_for(connection.kind)
+    if engine is not None:
         await engine.serve(
             services,
             stream,

@@ -34,7 +34,6 @@ State the server decides follows the server's answers, never the client's reques
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import time
@@ -48,9 +47,11 @@ from iap.classify.types import PreparedFacts, SessionStep, steps_change_lexing
 from iap.config import ConnectionConfig
 from iap.engines.backend_tls import BackendTLSError
 from iap.engines.cancel_keys import KILL_SECRET, forget_cancel_key, new_cancel_key
+from iap.engines.core import ClientGone, StatementGate
 from iap.engines.mysql_startup import (
     ER_DBACCESS_DENIED,
     ER_QUERY_INTERRUPTED,
+    ER_SERVER_SHUTDOWN,
     ER_TABLEACCESS_DENIED,
     ER_UNKNOWN_COM,
     LEX_QUERY,
@@ -82,6 +83,7 @@ log = logging.getLogger("iap.mysql")
 
 LAST_PREPARED = 0xFFFFFFFF  # MariaDB: COM_STMT_EXECUTE of the statement prepared last
 DRAIN_TIMEOUT = 30.0  # after the client left: how long the answers to what it sent are read
+STOP_DRAIN_TIMEOUT = 3.0  # the same when the gateway stops
 UNANSWERED = "no answer from the database before the session ended: the result is unknown"
 _KILL = re.compile(
     r"\s*KILL\s+(?:(?:HARD|SOFT)\s+)?(QUERY|CONNECTION)?\s*(\d+)\s*;?\s*", re.IGNORECASE
@@ -100,10 +102,6 @@ _SIMPLE_COMMANDS = {
 }
 """Commands forwarded without a decision: they run no statement of their own (a fetch reads
 rows of an execute that was allowed; a field list is a table's column metadata)."""
-
-
-class ClientGone(Exception):
-    """The client closed its side."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +245,8 @@ class MySQLSession:
         self._names_in_flight = 0  # forwarded commands whose answers may change the names
         self.safe_functions = frozenset(session.services.config.policy.safe_functions)
         self.input = ClientInput(client, session)
+        self.gate = StatementGate(session, self.input)
+        self.backend_error: ProtocolError | None = None
         self._idle: trio.Event | None = None  # set when the backend has answered everything
         self._client_closed = False  # sending to the client failed: it left
         self.draining = False  # the client left: the answers to what it sent are awaited
@@ -271,7 +271,9 @@ class MySQLSession:
                 # The client left: what it sent ran (or runs) all the same; its answers
                 # tell the audit how it ended.
                 self.draining = True
-                with trio.move_on_after(DRAIN_TIMEOUT):
+                # a stopping gateway waits less: its grace is already over
+                drain = STOP_DRAIN_TIMEOUT if self.session.stopping else DRAIN_TIMEOUT
+                with trio.move_on_after(drain):
                     await self.wait_idle()
                 nursery.cancel_scope.cancel()
         finally:
@@ -297,7 +299,14 @@ class MySQLSession:
 
     def _scan_backend(self, buf: bytearray) -> tuple[int, bytes]:
         """Follow the answers: (bytes consumed, bytes to forward, the gateway's own answers
-        cut)."""
+        cut). A reply that breaks the protocol is kept to tell the client."""
+        try:
+            return self._follow_backend(buf)
+        except ProtocolError as e:
+            self.backend_error = e
+            raise
+
+    def _follow_backend(self, buf: bytearray) -> tuple[int, bytes]:
         packets = scan_packets(buf)
         if not packets:
             return 0, b""
@@ -548,47 +557,31 @@ class MySQLSession:
         unit: _Unit,
     ) -> bool:
         """Forward (as unit), hold or refuse one command. True if it was forwarded."""
-        session = self.session
-        sql = unit.sql
+        if decision.action is Action.HOLD:
+            await self.wait_idle()  # hold only once the answers before it are out
+        verdict = await self.gate.judge(
+            decision,
+            sql=unit.sql,
+            reasons=reasons,
+            wire=packet.raw,
+            params=_params_preview(packet.payload),
+            notify=self._notify_hold,
+        )
         seq = packet.last_seq + 1
-        if decision.action is Action.ALLOW:
-            unit.decision = session.label(decision)
-            session.count(decision.risk, unit.decision)
+        if verdict.forward:
+            unit.decision, unit.request_id = verdict.label, verdict.request_id
             unit.started = time.monotonic()
+            await self.session.audit_ahead(unit.risk, unit.decision, unit.sql, unit.request_id)
             await self.to_backend(packet.raw, expect, unit)
             return True
-        if decision.action is Action.DENY:
-            session.count(decision.risk, "deny")
-            session.audit(decision.risk, "deny", sql, outcome="blocked", error=decision.reason)
-            await self._refuse(
-                seq, ER_TABLEACCESS_DENIED, "42000", f"iap: {decision.reason}", reasons
-            )
-            return False
-        await self.wait_idle()  # hold only once the answers before it are out
-        async with trio.open_nursery() as watch:
-            watch.start_soon(self.input.read_ahead_while_held)
-            result = await session.hold(
-                decision,
-                sql=sql,
-                reasons=reasons,
-                statement_hash=hashlib.sha256(packet.raw).hexdigest(),
-                params=_params_preview(packet.payload),
-                notify=self._notify_hold,
-            )
-            watch.cancel_scope.cancel()
-        if result.approved:
-            unit.decision, unit.request_id = "approved", result.request.id
-            unit.started = time.monotonic()
-            await self.to_backend(packet.raw, expect, unit)
-            return True
-        if result.status == "abandoned":
-            raise ClientGone()
-        if result.status == "cancelled":
+        if self.session.stopping:
+            await self._refuse(seq, ER_SERVER_SHUTDOWN, "08S01", verdict.message, ())
+        elif verdict.cancelled:
             await self._refuse(
                 seq, ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted", ()
             )
         else:
-            await self._refuse(seq, ER_TABLEACCESS_DENIED, "42000", result.message, reasons)
+            await self._refuse(seq, ER_TABLEACCESS_DENIED, "42000", verdict.message, reasons)
         return False
 
     async def _notify_hold(self, request: ApprovalRequest) -> None:
@@ -751,6 +744,16 @@ async def serve(
                 error = group.exceptions[0]
                 log.warning("protocol error session=%s: %s", session.id, error)
                 await send_error(client, 0, 2027, "HY000", f"iap: protocol violation: {error}")
+            if my.backend_error is not None:
+                log.warning("backend protocol error session=%s: %s", session.id, my.backend_error)
+                await send_error(
+                    client,
+                    0,
+                    2027,
+                    "HY000",
+                    "iap: the database's replies could not be followed, so the session is"
+                    f" closed: {my.backend_error}",
+                )
             if session.revoked is not None:
                 log.info("session ended session=%s: %s", session.id, session.revoked)
                 await send_error(client, 0, 1927, "70100", f"iap: session ended: {session.revoked}")
