@@ -384,3 +384,44 @@ async def test_the_classifier_knows_the_servers_version(
     async with raw.stream:
         ((number,),) = pg_server.execute("SHOW server_version_num")
         assert engine_of(gateway).server_version == int(str(number))
+
+
+# -- bounded work per message --------------------------------------------------------------------
+
+SMALL_PARSE_LIMIT = """
+[policy]
+max_statement_bytes = 65536
+"""
+
+
+def bulk_insert(rows: int) -> str:
+    return "INSERT INTO victim VALUES " + ", ".join(f"({i})" for i in range(rows))
+
+
+@pytest.mark.parametrize("config_extra", [SMALL_PARSE_LIMIT])
+async def test_a_statement_above_the_parse_limit_is_not_parsed_but_held_as_unknown(
+    gateway: Gateway, port: ConnectedPort, database: str, pg_server: PgServer
+) -> None:
+    big = bulk_insert(12000)  # about 90 KB
+    assert len(big) > 65536
+    raw = await session(port, database)
+    async with raw.stream:
+        await raw.send(pgm.Query(big).encode())
+        assert held(await notice_or_ready(raw))
+    request = await gateway.wait_request()
+    assert request.risk == "unknown"
+    assert any("max_statement_bytes" in reason for reason in request.reasons)
+    assert pg_server.execute("SELECT count(*) FROM victim", dbname=database) == [(0,)]
+
+
+@pytest.mark.parametrize("config_extra", [SMALL_PARSE_LIMIT])
+async def test_a_long_statement_below_the_limit_is_classified_and_runs(
+    gateway: Gateway, port: ConnectedPort, database: str, pg_server: PgServer
+) -> None:
+    long = bulk_insert(4000)  # about 30 KB: classified in a worker thread
+    assert 16 * 1024 < len(long) < 65536
+    raw = await session(port, database)
+    async with raw.stream:
+        reply = await replies_to(raw, pgm.Query(long))
+        assert not any(isinstance(m, pgm.ErrorResponse) for m in reply)
+    assert pg_server.execute("SELECT count(*) FROM victim", dbname=database) == [(4000,)]
