@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# make demo [PORT=N]: the local port psql connects to (default: iap demo's, 15432)
 demo: $(STAMP)
-	$(BIN)/iap demo
+	$(BIN)/iap demo $(if $(PORT),--port $(PORT))
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

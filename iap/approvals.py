@@ -12,6 +12,7 @@ another worker or replica. Never forwards anything itself: sessions do that.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import secrets
 from collections.abc import Callable
@@ -21,7 +22,10 @@ import trio
 
 from iap.config import Rule
 from iap.events import Event, EventBus
+from iap.logfmt import event
 from iap.store.base import ApprovalRequest, Store
+
+log = logging.getLogger("iap.approvals")
 
 _ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
 FINAL = ("approved", "denied", "expired", "abandoned", "cancelled")
@@ -116,6 +120,7 @@ class Approvals:
                 continue  # id collision: draw again
             self._wakeups[request.id] = trio.Event()
             self._publish("request.held", request)
+            _logged("hold", request, approval=rule.approval, session=session_id)
             return request
         raise RuntimeError("could not allocate an approval request id")
 
@@ -138,6 +143,7 @@ class Approvals:
         self._wakeups.pop(request_id, None)
         if done is not None:
             self._publish(f"request.{status}", done)
+            _logged(status, done, reason=reason)
             return done
         current = self.store.get_request(request_id)
         assert current is not None
@@ -179,6 +185,8 @@ class Approvals:
             raise ApprovalError(409, f"request {request.id} is no longer pending")
         if len(updated.approvals) < updated.min_approvals:
             self._publish("request.approval_added", updated)
+            count = f"{len(updated.approvals)}/{updated.min_approvals}"
+            _logged("approval_added", updated, by=who.name, approvals=count)
             return updated
         done = self.store.transition_request(
             request.id, "approved", decided_by=who.name, ts=self.clock()
@@ -186,6 +194,7 @@ class Approvals:
         if done is None:
             raise ApprovalError(409, f"request {request.id} is no longer pending")
         self._wake(done)
+        _logged("approved", done, by=",".join(done.approvals) or who.name)
         return done
 
     def deny(self, request_id: str, who: Approver, reason: str | None) -> ApprovalRequest:
@@ -199,6 +208,7 @@ class Approvals:
         if done is None:
             raise ApprovalError(409, f"request {request.id} is no longer pending")
         self._wake(done)
+        _logged("denied", done, by=who.name, reason=text)
         return done
 
     def _check_fresh_mfa(self, request: ApprovalRequest, who: Approver) -> None:
@@ -266,9 +276,18 @@ class Approvals:
                 _RISK_RANK[risk],
             )
 
+    def forget_grace(self) -> None:
+        """Drop every grace window (a reload renumbers the rules they are keyed by)."""
+        self._grace.clear()
+
     def in_grace(self, user: str, connection: str, rule_index: int, risk: str) -> bool:
         until, rank = self._grace.get((user, connection, rule_index), (-math.inf, -1))
         return self.clock() < until and _RISK_RANK[risk] <= rank
+
+
+def _logged(kind: str, r: ApprovalRequest, **fields: object) -> None:
+    """The gateway log's line for a request's step (`event=hold request=K7Q2XD ...`)."""
+    log.info(event(kind, request=r.id, user=r.user, connection=r.connection, risk=r.risk, **fields))
 
 
 def request_json(r: ApprovalRequest) -> dict[str, object]:

@@ -4,21 +4,29 @@ Starts an embedded PostgreSQL (pgserver) with a small shop schema, writes a gate
 and data dir under `.demo/`, adds a demo user, runs the gateway, logs an agent in (its home is
 `.demo/home`) and opens a local port; prints what to type; stops everything on Ctrl-C.
 `iap demo-code` prints the demo user's current one-time code for the approval terminal.
+
+Every run starts from the same state, whatever the last one did (its suggested DROP, say): the
+shop database is created afresh and the demo user enrolled anew; the audit log is kept. A
+local port that is taken is one line before anything starts (`make demo PORT=N`).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
 import socket
 import sys
 import time
+import warnings
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import trio
 
+from agent.errors import AgentError
 from iap.config import GatewayConfig
 
 DEMO_USER = "demo"
@@ -49,21 +57,35 @@ def _free_port() -> int:
 
 
 def _start_postgres(data: Path) -> tuple[object, str]:
-    """An embedded PostgreSQL with the demo schema; returns (server, socket directory)."""
-    import pgserver
-    import psycopg
-
+    """An embedded PostgreSQL with a fresh demo database; returns (server, socket directory)."""
+    pgserver = load_pgserver()
     print("starting an embedded PostgreSQL ...", file=sys.stderr)
     _forget_dead_handles(data / "pg")
-    server = pgserver.get_server(data / "pg", cleanup_mode="stop")  # type: ignore[attr-defined]
+    server = pgserver.get_server(data / "pg", cleanup_mode="stop")
     uri: str = server.get_uri()
     socket_dir = uri.split("host=", 1)[1].split("&", 1)[0]
-    with psycopg.connect(f"host={socket_dir} user=postgres dbname=postgres", autocommit=True) as c:
-        if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone():
-            c.execute(f"CREATE DATABASE {DATABASE}")
-            with psycopg.connect(f"host={socket_dir} user=postgres dbname={DATABASE}") as shop:
-                shop.execute(SCHEMA.encode())
+    create_shop(f"host={socket_dir} user=postgres")
     return server, socket_dir
+
+
+def load_pgserver() -> Any:
+    """The pgserver module, imported without platformdirs' warning that XDG_RUNTIME_DIR is
+    unset (containers, cron, sudo): nothing a demo user can act on."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+        import pgserver
+    return pgserver
+
+
+def create_shop(dsn: str, database: str = DATABASE) -> None:
+    """The demo database, created afresh (an earlier run may have dropped or changed it)."""
+    import psycopg
+
+    with psycopg.connect(f"{dsn} dbname=postgres", autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        c.execute(f"CREATE DATABASE {database}")
+    with psycopg.connect(f"{dsn} dbname={database}") as shop:
+        shop.execute(SCHEMA.encode())
 
 
 def _forget_dead_handles(pgdata: Path) -> None:
@@ -116,27 +138,53 @@ def current_code(data: Path) -> str:
     return pyotp.TOTP(secret).now()
 
 
+def enrol_demo_user(config: GatewayConfig, data: Path) -> str:
+    """The demo user, added anew (no TOTP step spent yet, no old tokens); returns the
+    secret, which `iap demo-code` reads from `<data>/demo-user.json`."""
+    from iap.gateway import open_identity, open_store
+
+    store = open_store(config)
+    try:
+        if store.get_user(DEMO_USER) is not None:
+            store.delete_user(DEMO_USER)
+        identity = open_identity(config, store, time.time)
+        identity.add_user(DEMO_USER, DEMO_PASSWORD, ("dba",))
+        secret = identity.totp_secret(DEMO_USER)
+    finally:
+        store.close()
+    (data / "demo-user.json").write_text(json.dumps({"user": DEMO_USER, "totp_secret": secret}))
+    return secret
+
+
+def _check_port(port: int) -> None:
+    """A taken local port is one line before anything starts."""
+    from iap.gateway import listen_problem
+
+    problem = listen_problem(f"127.0.0.1:{port}")
+    if problem is not None:
+        why = "is in use" if problem.errno == errno.EADDRINUSE else f"cannot be used ({problem})"
+        raise AgentError(
+            f"port {port} on 127.0.0.1 {why}: choose another with `iap demo --port N`"
+            " (`make demo PORT=N`), or 0 for a free one",
+            code="port_unavailable",
+        )
+
+
 def run_demo(data: Path, port: int) -> None:
     from agent.client import GatewayClient, ssl_context
     from agent.commands.login import login
     from agent.tunnel import Tunnel, print_ready, serve
     from iap.cli.operator import setup_logging
     from iap.config import load_config
-    from iap.gateway import open_identity, open_store, run_gateway
+    from iap.gateway import run_gateway
 
+    _check_port(port)
     data = data.resolve()
     data.mkdir(parents=True, exist_ok=True)
     server, socket_dir = _start_postgres(data)
     config = load_config(_write_config(data, socket_dir))
     os.environ["IAP_HOME"] = str(data / "home")
-
-    store = open_store(config)
-    identity = open_identity(config, store, time.time)
-    if store.get_user(DEMO_USER) is None:
-        identity.add_user(DEMO_USER, DEMO_PASSWORD, ("dba",))
-    secret = identity.totp_secret(DEMO_USER)
-    store.close()
-    (data / "demo-user.json").write_text(json.dumps({"user": DEMO_USER, "totp_secret": secret}))
+    secret = enrol_demo_user(config, data)
     setup_logging("warning")
 
     async def main() -> None:
@@ -205,6 +253,7 @@ iap demo is running. In this terminal's neighbour, connect with psql:
 
   SELECT * FROM orders LIMIT 5;     -- runs straight through
   DROP TABLE orders CASCADE;        -- is held: psql shows the request id and waits
+  (the shop database is created afresh on every run of the demo)
 
 Then approve (or deny) it from a second terminal:
 

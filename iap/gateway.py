@@ -7,14 +7,25 @@ stop accepting, held statements end as "gateway stopping" (their sessions with t
 sessions get `[gateway] shutdown_grace` to finish (a second signal cuts it short), the rest are
 ended with an error to their clients, then everything closes and the audit queue is drained
 into the store. At start it raises the soft limit on open files to the hard limit.
+
+An address it cannot listen on is one line (GatewayStartError: which address, which key, what
+to do). A process that handles signals writes its pid under `<data_dir>/run/` (`gateway.pid`,
+or `worker-I.pid` under --workers) and re-reads its config file on SIGHUP (`reload_config`,
+which `iap admin reload` triggers): connections, rules and policy apply to the next statement
+(sessions cache decisions per risk class and must drop them when `services.config` is a new
+object), sessions the new config no longer allows end, keys bound at start are kept and logged
+as needing a restart, and a config that does not load is logged while the running one stays.
 """
 
 from __future__ import annotations
 
+import errno
+import json
 import logging
 import os
 import resource
 import signal
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,11 +41,23 @@ from hypercorn.trio import serve as hypercorn_serve
 from iap.api.app import build_app
 from iap.approvals import Approvals
 from iap.auditqueue import AuditQueue
-from iap.config import GatewayConfig
+from iap.classify.types import Risk
+from iap.config import (
+    ConfigError,
+    GatewayConfig,
+    check_secrets,
+    for_reload,
+    load_config,
+    require_connections,
+    restart_needed,
+    split_address,
+)
 from iap.events import EventBus
 from iap.identity import Identity
 from iap.listeners import start_listeners
+from iap.logfmt import event
 from iap.metrics import Metrics
+from iap.policy import Action, decide
 from iap.services import Services
 from iap.store.base import Store
 from iap.store.sqlite import SQLiteStore
@@ -46,6 +69,10 @@ HOUSEKEEPING_INTERVAL = 3600.0
 REVOCATION_CHECK = 2.0  # seconds between checks that open sessions' users are still enabled
 DRAIN_POLL = 0.05  # seconds between looks at the sessions left while stopping
 CLOSE_TIMEOUT = 5.0  # seconds for stopped sessions to tell their clients, before cancelling
+
+
+class GatewayStartError(Exception):
+    """The gateway could not start (an address it cannot listen on): one line for people."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +146,232 @@ async def _watch_revocations(services: Services) -> None:
                 for session in sessions:
                     if session.user == name:
                         session.revoke(f"user {name} was disabled")
+
+
+# -- pid files: how `iap admin reload` finds the gateway -------------------------------------
+
+
+def run_dir(config: GatewayConfig) -> Path:
+    return config.gateway.data_dir / "run"
+
+
+def pid_file(config: GatewayConfig, worker: int | None = None) -> Path:
+    """`gateway.pid`: the process an operator signals (the only one, or the supervisor of
+    --workers); `worker-I.pid`: worker I of several."""
+    return run_dir(config) / ("gateway.pid" if worker is None else f"worker-{worker + 1}.pid")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    unfinished = path.with_name(f".{path.name}.partial")
+    unfinished.write_text(text)
+    unfinished.replace(path)
+
+
+def write_pid_file(path: Path) -> None:
+    _write_atomically(path, f"{os.getpid()}\n")
+
+
+def remove_pid_file(path: Path) -> None:
+    """Remove `path` if it still names this process (a later gateway may have replaced it)."""
+    if read_pid(path) == os.getpid():
+        path.unlink(missing_ok=True)
+
+
+def read_pid(path: Path) -> int | None:
+    """The pid in `path` if that process is alive and is an `iap gateway run`; else None."""
+    try:
+        pid = int(path.read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return pid  # no /proc here: trust the file
+    return pid if b"gateway" in command and b"run" in command else None
+
+
+# -- reload ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadResult:
+    ok: bool
+    message: str
+
+
+def reload_status_file(config: GatewayConfig) -> Path:
+    """Where the gateway (worker 1) reports its latest reload for `iap admin reload`."""
+    return run_dir(config) / "reload.json"
+
+
+def reload_config(services: Services, path: Path) -> ReloadResult:
+    """Re-read `path` and apply it (see the module doc). Never raises for a bad file: the
+    running config stays and the result says why."""
+    try:
+        new = load_config(path)
+        require_connections(new, path)
+        check_secrets(new)
+    except ConfigError as e:
+        log.error(event("reload_failed", config=str(path), error=str(e)))
+        return ReloadResult(False, f"config not reloaded (the running one stays): {e}")
+    old = services.config
+    restart = restart_needed(old, new)
+    config = for_reload(old, new)
+    services.config = config  # one assignment: every later decision reads the new config
+    services.approvals.forget_grace()  # grace windows are keyed by rule number
+    services.identity.access_ttl = config.gateway.access_token_ttl
+    services.identity.refresh_ttl = config.gateway.refresh_token_ttl
+    root = logging.getLogger()
+    if root.level == logging.getLevelName(old.gateway.log_level.upper()):  # not --log-level
+        root.setLevel(config.gateway.log_level.upper())
+    ended = _end_disallowed_sessions(services)
+    before, after = {c.name: c for c in old.connections}, {c.name: c for c in config.connections}
+    added = sorted(after.keys() - before.keys())
+    removed = sorted(before.keys() - after.keys())
+    changed = sorted(n for n in after.keys() & before.keys() if after[n] != before[n])
+    log.info(
+        event(
+            "reload",
+            config=str(path),
+            connections=len(config.connections),
+            rules=len(config.rules),
+            added=",".join(added) or None,
+            removed=",".join(removed) or None,
+            changed=",".join(changed) or None,
+            sessions_ended=ended,
+        )
+    )
+    parts = [f"{len(config.connections)} connections, {len(config.rules)} rules"]
+    parts += [
+        f"{what}: {', '.join(names)}"
+        for what, names in (("added", added), ("removed", removed), ("changed", changed))
+        if names
+    ]
+    if ended:
+        parts.append(f"{ended} session{'s' if ended != 1 else ''} ended")
+    if restart:
+        log.warning(event("reload_restart_needed", keys=",".join(restart)))
+        parts.append(f"restart to apply: {', '.join(restart)}")
+    return ReloadResult(True, "reloaded: " + "; ".join(parts))
+
+
+def _end_disallowed_sessions(services: Services) -> int:
+    """End the sessions whose connection is gone, or whose user may no longer read on it
+    (the test `iap ls` applies); the others go on. Returns how many ended."""
+    config, ended = services.config, 0
+    for session in list(services.sessions.values()):
+        name = session.connection.name
+        if config.connection(name) is None:
+            why = f"connection {name} was removed from the gateway's config"
+        elif (
+            decide(
+                config.effective_rules,
+                user=session.user,
+                roles=session.roles,
+                connection=name,
+                risk=Risk.READ,
+            ).action
+            is Action.DENY
+        ):
+            why = f"the gateway's config no longer lets {session.user} use {name}"
+        else:
+            continue
+        log.info(event("session_ended", session=session.id, user=session.user, reason=why))
+        session.revoke(why)
+        ended += 1
+    return ended
+
+
+async def _reload_on_hangup(services: Services, path: Path | None, report: Path | None) -> None:
+    """SIGHUP: reload_config, and (worker 1) report the outcome in `report`."""
+    count = 0
+    with trio.open_signal_receiver(signal.SIGHUP) as signals:
+        async for _ in signals:
+            if path is None:
+                log.warning(event("reload_failed", error="no config file to re-read"))
+                continue
+            result = reload_config(services, path)
+            count += 1
+            if report is not None:
+                status: dict[str, object] = {"pid": os.getpid(), "count": count}
+                status |= {"ts": time.time(), "ok": result.ok, "message": result.message}
+                _write_atomically(report, json.dumps(status))
+
+
+# -- addresses it cannot listen on -----------------------------------------------------------
+
+_BIND_ERRORS = {
+    errno.EADDRINUSE: "address already in use",
+    errno.EACCES: "permission denied (ports below 1024 need privileges)",
+    errno.EADDRNOTAVAIL: "this machine has no such address",
+}
+
+
+def _failed_to_listen(e: BaseException) -> bool:
+    """Whether `e` (or one of the leaves of a group) is the OSError of a failed listen."""
+    if isinstance(e, BaseExceptionGroup):
+        return any(_failed_to_listen(inner) for inner in e.exceptions)
+    return isinstance(e, OSError) and e.errno in _BIND_ERRORS
+
+
+def listen_problem(address: str, reuse_port: bool = False) -> OSError | None:
+    """Why listening on `address` fails now, if it does."""
+    host, port = split_address(address)
+    if port == 0:
+        return None
+    try:
+        for family, kind, proto, _, where in socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        ):
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if reuse_port:
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                probe.bind(where)
+    except OSError as e:
+        return e
+    return None
+
+
+def _start_error(
+    config: GatewayConfig, worker: int, workers: int, path: Path | None
+) -> GatewayStartError | None:
+    """Which of the gateway's addresses cannot be listened on, and what to do; None when
+    none of them fails now (the error was about something else)."""
+    addresses = [("[gateway] api", config.gateway.api)] if worker == 0 else []
+    addresses.append(("[gateway] tunnel", config.gateway.tunnel))
+    addresses += [
+        (f"listen of connection {c.name}", c.listen) for c in config.connections if c.listen
+    ]
+    where = f" in {path}" if path else ""
+    for what, address in addresses:
+        found = listen_problem(address, workers > 1)
+        if found is not None:
+            why = _BIND_ERRORS.get(found.errno or 0, (found.strerror or str(found)).lower())
+            return GatewayStartError(
+                f"cannot listen on {address} ({what}): {why}: stop what listens there (another"
+                f" gateway?) or change {what}{where}"
+            )
+    return None
+
+
+class _StartStatus:
+    """A task status that remembers whether the gateway got as far as serving, and then
+    writes its pid file (not before: a second gateway failing to bind the same ports must not
+    take the pid file of the one running)."""
+
+    def __init__(self, inner: trio.TaskStatus[Running], pid: Path | None) -> None:
+        self.inner, self.pid = inner, pid
+        self.done = False
+
+    def started(self, value: Running | None = None) -> None:
+        assert value is not None  # _serve always reports a Running
+        self.done = True
+        if self.pid is not None:
+            write_pid_file(self.pid)
+        self.inner.started(value)
 
 
 def raise_open_files_limit() -> None:
@@ -228,11 +481,14 @@ async def run_gateway(
     handle_signals: bool = True,
     worker: int = 0,
     workers: int = 1,
+    config_path: Path | None = None,
     task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run one gateway process; `worker` of `workers` when `iap gateway run --workers N`
     started several (iap/workers.py): they share the tunnel and listener ports and the store,
-    and worker 0 alone serves the control API."""
+    and worker 0 alone serves the control API. `config_path` is the file SIGHUP re-reads;
+    with `handle_signals`, the pid file is written. Raises GatewayStartError for an address
+    it cannot listen on."""
     raise_open_files_limit()
     store = open_store(config)
     identity = open_identity(config, store, clock)
@@ -258,12 +514,26 @@ async def run_gateway(
         workers=workers,
     )
     stop, hurry = trio.Event(), trio.Event()
+    pid = pid_file(config, None if workers == 1 else worker) if handle_signals else None
+    report = reload_status_file(config) if handle_signals and worker == 0 else None
+    status = _StartStatus(task_status, pid)
     try:
         async with trio.open_nursery() as watcher:  # the one part the caller's cancel reaches
             watcher.start_soon(_stop_when_asked, stop, hurry, handle_signals)
-            await _serve(services, files, worker, workers, stop, hurry, task_status)
+            if handle_signals:
+                watcher.start_soon(_reload_on_hangup, services, config_path, report)
+            await _serve(services, files, worker, workers, stop, hurry, status)
             watcher.cancel_scope.cancel()
+    except BaseException as e:
+        failed = None
+        if not status.done and _failed_to_listen(e):
+            failed = _start_error(config, worker, workers, config_path)
+        if failed is None:
+            raise
+        raise failed from e
     finally:
+        if pid is not None and status.done:
+            remove_pid_file(pid)
         audit.drain()  # whatever the writer had not reached
         store.close()
         log.info("gateway stopped")

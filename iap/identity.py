@@ -9,6 +9,7 @@ Never: tells a caller whether a user name exists (a wrong user and a wrong passw
 same error), accepts a token not signed with its own ES256 key, stores a TOTP secret or a
 refresh token in clear, or decides policy (what a role may do is iap/policy.py's business).
 Calls block (scrypt, file and store I/O): the gateway runs them in `trio.to_thread`.
+Logins, step-ups and refreshes are logged (`event=login_failed user=... reason=bad_code`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import logging
 import math
 import os
 import re
@@ -38,7 +40,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from iap.audit import CHECKPOINT_PREFIX
+from iap.logfmt import event
 from iap.store.base import RefreshToken, Store, User
+
+log = logging.getLogger("iap.identity")
 
 AUDIENCE = "iap"  # access tokens for the control API and the tunnel
 LISTENER_AUDIENCE = "iap-listener"  # short tokens used as a password on a direct listener
@@ -159,6 +164,17 @@ def verify_password(password: str, encoded: str) -> bool:
         password.encode(), salt=salt, n=n, r=r, p=p, dklen=len(expected), maxmem=_SCRYPT_MAXMEM
     )
     return hmac.compare_digest(digest, expected)
+
+
+def _password_hash(password: str) -> str:
+    if not password:
+        raise ValueError("the password must not be empty")
+    return hash_password(password)
+
+
+def _provisioning_uri(name: str, secret: str) -> str:
+    """The otpauth:// URI an authenticator app enrols (as text or a QR code)."""
+    return str(pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=TOTP_ISSUER))
 
 
 # Checked for unknown users so they cost one scrypt like known ones; no password matches it.
@@ -343,15 +359,13 @@ class Identity:
             raise ValueError(
                 "a user name is 1-64 letters, digits and _ . @ -, starting with a letter or digit"
             )
-        if not password:
-            raise ValueError("the password must not be empty")
         if self.store.get_user(name) is not None:
             raise AuthError("user_exists", f"user {name!r} exists")
         secret = pyotp.random_base32()
         user = User(
             name=name,
             roles=tuple(roles),
-            password_hash=hash_password(password),
+            password_hash=_password_hash(password),
             totp_secret=self._seal(name, secret),
             created_at=self.clock(),
         )
@@ -359,7 +373,21 @@ class Identity:
             self.store.add_user(user)
         except KeyError:
             raise AuthError("user_exists", f"user {name!r} exists") from None
-        return str(pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=TOTP_ISSUER))
+        return _provisioning_uri(name, secret)
+
+    def reset_password(self, name: str, password: str) -> None:
+        """A new password; failed attempts are forgotten (the user is no longer locked out)
+        and refresh tokens revoked (every device logs in again). KeyError: no such user."""
+        self.store.set_user_password(name, _password_hash(password))
+        self.store.revoke_user_tokens(name)
+
+    def reset_totp(self, name: str) -> str:
+        """A new TOTP secret (a lost or replaced authenticator); refresh tokens are revoked.
+        Returns the new provisioning URI. KeyError: no such user."""
+        secret = pyotp.random_base32()
+        self.store.set_user_totp(name, self._seal(name, secret))
+        self.store.revoke_user_tokens(name)
+        return _provisioning_uri(name, secret)
 
     def totp_secret(self, name: str) -> str:
         """The user's TOTP secret in clear (base32). Raises KeyError for an unknown user."""
@@ -442,9 +470,14 @@ class Identity:
 
     def _stepped_up_user(self, name: str, code: str) -> tuple[User, float]:
         now = self.clock()
-        self._check_lockout(name, now)
-        user = self._active_user(name)
-        self._prove_totp(user, code, now)
+        try:
+            self._check_lockout(name, now)
+            user = self._active_user(name)
+            self._prove_totp(user, code, now)
+        except AuthError as e:
+            log.warning(event("stepup_failed", user=name, reason=e.code))
+            raise
+        log.info(event("stepup", user=name))
         return user, now
 
     def check_totp(self, name: str, code: str) -> None:
@@ -462,6 +495,15 @@ class Identity:
 
     def login(self, name: str, password: str, code: str, device_id: str) -> TokenPair:
         """Password, then TOTP -> an access token and a refresh token bound to device_id."""
+        try:
+            pair = self._login(name, password, code, device_id)
+        except AuthError as e:
+            log.warning(event("login_failed", user=name, reason=e.code, device=device_id))
+            raise
+        log.info(event("login", user=name, device=device_id))
+        return pair
+
+    def _login(self, name: str, password: str, code: str, device_id: str) -> TokenPair:
         now = self.clock()
         self._check_lockout(name, now)
         user = self.store.get_user(name)
@@ -472,14 +514,22 @@ class Identity:
         if user.disabled:
             raise AuthError("user_disabled")
         self._prove_totp(user, code, now)
+        self.store.record_login(user.name, now)
         return self._token_pair(user, device_id, auth_time=now, expires_at=now + self.refresh_ttl)
 
     def refresh(self, refresh_token: str, device_id: str) -> TokenPair:
         """Exchange a refresh token for a new pair; the old refresh token is revoked. The new
         refresh token keeps the old one's expiry: the session ends refresh_ttl after login."""
+        stored = self.store.get_refresh_token(_sha256(refresh_token))
+        try:
+            return self._refresh(stored, device_id)
+        except AuthError as e:
+            user = stored.user if stored else None
+            log.warning(event("refresh_failed", user=user, reason=e.code, device=device_id))
+            raise
+
+    def _refresh(self, stored: RefreshToken | None, device_id: str) -> TokenPair:
         now = self.clock()
-        token_hash = _sha256(refresh_token)
-        stored = self.store.get_refresh_token(token_hash)
         if stored is None:
             raise AuthError("token_invalid")
         if stored.revoked:
@@ -493,7 +543,7 @@ class Identity:
             raise AuthError("token_invalid")
         if user.disabled:
             raise AuthError("user_disabled")
-        if self.store.consume_refresh_token(token_hash) is None:
+        if self.store.consume_refresh_token(stored.token_hash) is None:
             raise AuthError("token_revoked")  # a concurrent refresh used it first
         last_mfa = self.store.last_mfa_event(user.name)
         auth_time = stored.created_at if last_mfa is None else last_mfa

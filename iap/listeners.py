@@ -65,6 +65,11 @@ async def _handle_direct(
     peer = stream.peer
     try:
         with connection_errors_logged(log, "listener", peer):
-            await postgres.serve_listener(services, stream, connection, context)
+            # the connection as the config says now (a reload may have changed or removed it)
+            current = services.config.connection(connection.name)
+            if current is None:
+                log.info("listener refused peer=%s connection=%s: removed", peer, connection.name)
+                return
+            await postgres.serve_listener(services, stream, current, context)
     finally:
         await stream.aclose()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import trio
 
 from iap.classify import Risk
-from iap.config import ConnectionConfig
+from iap.config import ConnectionConfig, GatewayConfig
 from iap.events import Event
 from iap.policy import Action, Decision, decide
 from iap.services import Services
@@ -68,6 +68,7 @@ class Session:
     client_gone: trio.Event = field(default_factory=trio.Event)
     _cancel: trio.Event | None = None
     _decisions: dict[Risk, Decision] = field(default_factory=dict)
+    _decided_under: GatewayConfig | None = None  # the config _decisions were made under
     holding: ApprovalRequest | None = None
     # set by the engine: pass a client's cancel on to the backend (when nothing is held)
     cancel_backend: Callable[[], Awaitable[None]] | None = None
@@ -113,10 +114,14 @@ class Session:
     # -- policy --------------------------------------------------------------------------------
 
     def decide(self, risk: Risk) -> Decision:
+        config = self.services.config
+        if config is not self._decided_under:  # a reload replaced it: decide afresh
+            self._decisions.clear()
+            self._decided_under = config
         decision = self._decisions.get(risk)
         if decision is None:
             decision = decide(
-                self.services.config.effective_rules,
+                config.effective_rules,
                 user=self.user,
                 roles=self.roles,
                 connection=self.connection.name,

@@ -1,7 +1,9 @@
-"""Operator commands: `gateway run`, `admin user ...`, `audit [verify|checkpoint]`, `classify`,
-`demo`.
+"""Operator commands: `gateway run|check|config-reference`, `admin user ...`, `admin reload`,
+`audit [verify|checkpoint]`, `classify`, `demo`.
 
-Wiring only; heavy modules are imported inside each command.
+Wiring only: heavy modules are imported inside each command, output goes through
+iap/cli/render.py, and every error a person can fix is an AgentError (one line, printed by the
+`iap` entry point; `--debug` shows tracebacks instead).
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import signal
 import sys
 import time
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,14 +25,21 @@ from agent.errors import EXIT_USAGE, AgentError
 
 if TYPE_CHECKING:
     from iap.audit import Checkpoint
+    from iap.cli.render import AuditPrinter
+    from iap.config import GatewayConfig
+    from iap.store.base import AuditRecord, Store
 
 gateway_app = typer.Typer(help="Run the gateway.", no_args_is_help=True)
-admin_app = typer.Typer(help="Administer users.", no_args_is_help=True)
+admin_app = typer.Typer(help="Administer users; reload a running gateway.", no_args_is_help=True)
 user_app = typer.Typer(help="Users of the gateway.", no_args_is_help=True)
 audit_app = typer.Typer(help="Read and verify the audit log.", invoke_without_command=True)
 admin_app.add_typer(user_app, name="user")
 
 CONFIG_HELP = "Gateway config file (default: $IAP_CONFIG)"
+DEMO_PORT = 15432  # `make demo PORT=N` changes it; not 6432, PgBouncer's
+RELOAD_WAIT = 10.0  # seconds `iap admin reload` waits for the gateway's answer
+FOLLOW_INTERVAL = 1.0  # seconds between looks for new audit rows (`iap audit --follow`)
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def _config_path(config: Path | None) -> Path:
@@ -38,13 +49,39 @@ def _config_path(config: Path | None) -> Path:
     return path
 
 
-def _load(config: Path | None):  # type: ignore[no-untyped-def]
+def _load(config: Path | None) -> GatewayConfig:
     from iap.config import ConfigError, load_config
 
     try:
         return load_config(_config_path(config))
     except ConfigError as e:
         raise AgentError(str(e), EXIT_USAGE) from None
+
+
+def _servable(config: Path | None, *, secrets: bool = True) -> GatewayConfig:
+    """The config a gateway can run: valid, with connections, and (secrets) every injected
+    password readable in this environment."""
+    from iap.config import ConfigError, check_secrets, require_connections
+
+    cfg = _load(config)
+    try:
+        require_connections(cfg, _config_path(config))
+        if secrets:
+            check_secrets(cfg)
+    except ConfigError as e:
+        raise AgentError(str(e), EXIT_USAGE) from None
+    return cfg
+
+
+@contextlib.contextmanager
+def _store(cfg: GatewayConfig) -> Iterator[Store]:
+    from iap.gateway import open_store
+
+    store = open_store(cfg)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def setup_logging(level: str, worker: str = "") -> None:
@@ -69,36 +106,182 @@ def gateway_run(
     ),
     worker: str = typer.Option(None, hidden=True, help="I/N: run as worker I of N"),
 ) -> None:
-    """Run the gateway until SIGINT/SIGTERM."""
+    """Run the gateway until SIGINT/SIGTERM; SIGHUP (or `iap admin reload`) re-reads the
+    config without dropping sessions."""
     import trio
 
     from iap.config import ConfigError
-    from iap.gateway import run_gateway
-    from iap.workers import check_shareable, metrics_dir, parse_worker, prepare, supervise
+    from iap.gateway import GatewayStartError, run_gateway
+    from iap.workers import check_shareable, parse_worker, prepare
 
-    cfg = _load(config)
+    if log_level is not None and log_level not in LOG_LEVELS:
+        raise AgentError(f"--log-level is one of {', '.join(LOG_LEVELS)}", EXIT_USAGE)
+    cfg = _servable(config)
+    path = _config_path(config).resolve()
     index, count = 0, 1
     if worker is not None:
         try:
             index, count = parse_worker(worker)
         except ValueError as e:
             raise AgentError(str(e), EXIT_USAGE) from None
+    if worker is None:
+        _not_running(cfg, path)
     setup_logging(log_level or cfg.gateway.log_level, f"{index + 1}" if count > 1 else "")
-    for c in cfg.connections:
-        c.password()  # a missing injected secret is a start-up error, not a session error
-    if worker is not None:
-        trio.run(partial(run_gateway, cfg, worker=index, workers=count))
-    elif workers > 1:
-        try:
-            check_shareable(cfg)
-        except ConfigError as e:
-            raise AgentError(str(e), EXIT_USAGE) from None
-        prepare(cfg)
-        path = _config_path(config).resolve()
+    try:
+        if worker is not None:
+            trio.run(partial(run_gateway, cfg, worker=index, workers=count, config_path=path))
+        elif workers > 1:
+            try:
+                check_shareable(cfg)
+            except ConfigError as e:
+                raise AgentError(str(e), EXIT_USAGE) from None
+            prepare(cfg)
+            sys.exit(_supervise(cfg, path, workers, log_level))
+        else:
+            trio.run(partial(run_gateway, cfg, config_path=path))
+    except GatewayStartError as e:  # (--debug shows the failed listen it came from)
+        raise AgentError(str(e), code="cannot_listen") from e
+
+
+def _not_running(cfg: GatewayConfig, path: Path) -> None:
+    """One gateway per data_dir (--workers share one): a second start is refused by name."""
+    from iap.gateway import pid_file, read_pid
+
+    running = read_pid(pid_file(cfg))
+    if running is not None:
+        raise AgentError(
+            f"a gateway is already running with data_dir {cfg.gateway.data_dir} (pid"
+            f" {running}): stop it first, or apply a changed config with"
+            f" `iap admin reload --config {path}`"
+        )
+
+
+def _supervise(cfg: GatewayConfig, path: Path, workers: int, log_level: str | None) -> int:
+    """--workers: the supervisor's pid is the gateway's (`iap admin reload` signals it) and
+    it passes SIGHUP on to every worker."""
+    import trio
+
+    from iap.gateway import pid_file, read_pid, remove_pid_file, write_pid_file
+    from iap.workers import metrics_dir, supervise
+
+    def forward(signum: int, frame: object) -> None:
+        for index in range(workers):
+            pid = read_pid(pid_file(cfg, index))
+            if pid is not None:
+                os.kill(pid, signal.SIGHUP)
+
+    own = pid_file(cfg)
+    write_pid_file(own)
+    previous = signal.signal(signal.SIGHUP, forward)
+    try:
         grace = cfg.gateway.shutdown_grace
-        sys.exit(trio.run(supervise, path, workers, log_level, metrics_dir(cfg), grace))
+        code: int = trio.run(supervise, path, workers, log_level, metrics_dir(cfg), grace)
+        return code
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+        remove_pid_file(own)
+
+
+@gateway_app.command("check")
+def gateway_check(config: Path = typer.Option(None, help=CONFIG_HELP)) -> None:
+    """Validate a config as `gateway run` would (keys, values, connections, the injected
+    passwords in this environment), without starting anything."""
+    from agent import output
+
+    cfg = _servable(config)
+    output.say(
+        f"{_config_path(config)}: ok: {len(cfg.connections)} connections, {len(cfg.rules)} rules"
+    )
+
+
+@gateway_app.command("config-reference")
+def gateway_config_reference() -> None:
+    """Print the reference of every config key (docs/config.md is this output)."""
+    from iap.config import config_reference
+
+    sys.stdout.write(config_reference())
+
+
+# -- admin ----------------------------------------------------------------------------------
+
+
+@admin_app.command("reload")
+def admin_reload(config: Path = typer.Option(None, help=CONFIG_HELP)) -> None:
+    """Make the running gateway re-read its config (SIGHUP to the pid in
+    <data_dir>/run/gateway.pid): new connections and rules apply to the next statement,
+    sessions the new config still allows stay open."""
+    import json
+
+    from agent import output
+    from iap.gateway import pid_file, read_pid, reload_status_file
+
+    # The file is checked here first (the gateway checks it again, with its own environment).
+    cfg = _servable(config, secrets=False)
+    where = pid_file(cfg)
+    pid = read_pid(where)
+    if pid is None:
+        raise AgentError(
+            f"no running gateway for {_config_path(config)} (no live pid in {where}):"
+            f" start it with `iap gateway run --config {_config_path(config)}`"
+        )
+    report = reload_status_file(cfg)
+    sent = time.time()
+    os.kill(pid, signal.SIGHUP)
+    deadline = time.monotonic() + RELOAD_WAIT
+    while time.monotonic() < deadline:
+        try:
+            status = json.loads(report.read_text())
+        except (OSError, ValueError):
+            status = {}
+        if status.get("ts", 0) >= sent:
+            if not status.get("ok"):
+                raise AgentError(str(status.get("message")))
+            output.say(str(status.get("message")))
+            return
+        time.sleep(0.1)
+    raise AgentError(
+        f"signalled the gateway (pid {pid}) but it has not answered within"
+        f" {RELOAD_WAIT:g} s: see its log"
+    )
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
     else:
-        trio.run(run_gateway, cfg)
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise AgentError("the password must have at least 8 characters", EXIT_USAGE)
+    return password
+
+
+def _no_user(name: str) -> AgentError:
+    return AgentError(f"no user named {name!r}: `iap admin user list` shows them")
+
+
+def _approver_gaps(cfg: GatewayConfig, store: Store) -> list[str]:
+    """Peer rules no enabled user may approve any more (after a delete, disable or roles)."""
+    enabled = [u for u in store.list_users() if not u.disabled]
+    gaps = []
+    for number, rule in enumerate(cfg.rules, 1):
+        if rule.approval != "peer" or not rule.approver_roles:
+            continue
+        approvers = {u.name for u in enabled if set(u.roles) & set(rule.approver_roles)}
+        if len(approvers) < rule.min_approvals:
+            gaps.append(
+                f"warning: [[rules]] #{number} needs {rule.min_approvals} approver(s) with role"
+                f" {' or '.join(rule.approver_roles)}; enabled users with it:"
+                f" {', '.join(sorted(approvers)) or 'none'}"
+            )
+    return gaps
+
+
+def _changed_user(cfg: GatewayConfig, store: Store, message: str) -> None:
+    from agent import output
+
+    output.say(message)
+    for gap in _approver_gaps(cfg, store):
+        output.warn(gap)
 
 
 @user_app.command("add")
@@ -109,74 +292,136 @@ def user_add(
     password_stdin: bool = typer.Option(False, "--password-stdin"),
 ) -> None:
     """Add a user; prints the TOTP provisioning URI (and a QR code on a terminal)."""
-    from iap.gateway import open_identity, open_store
+    from agent import output
+    from iap.cli import render
+    from iap.gateway import open_identity
     from iap.identity import AuthError
 
     cfg = _load(config)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        raise AgentError("the password must have at least 8 characters", EXIT_USAGE)
-    store = open_store(cfg)
-    try:
-        uri = open_identity(cfg, store, time.time).add_user(name, password, tuple(role))
-    except AuthError as e:
-        raise AgentError(str(e)) from None
-    finally:
-        store.close()
-    print(uri)
-    if sys.stdout.isatty():
-        import qrcode
+    password = _password(password_stdin)
+    with _store(cfg) as store:
+        try:
+            uri = open_identity(cfg, store, time.time).add_user(name, password, tuple(role))
+        except (AuthError, ValueError) as e:
+            raise AgentError(str(e)) from None
+    render.enrolment(uri)
+    output.warn(f"user {name} added with roles: {', '.join(role) or '(none)'}")
 
-        qr = qrcode.QRCode(border=1)
-        qr.add_data(uri)
-        qr.print_ascii(invert=True)
-    print(f"user {name} added with roles: {', '.join(role) or '(none)'}", file=sys.stderr)
+
+@user_app.command("reset-password")
+def user_reset_password(
+    name: str,
+    config: Path = typer.Option(None, help=CONFIG_HELP),
+    password_stdin: bool = typer.Option(False, "--password-stdin"),
+) -> None:
+    """Set a new password; failed attempts are forgotten (a locked-out user can log in) and
+    refresh tokens revoked (every device logs in again). Running sessions go on."""
+    from agent import output
+    from iap.gateway import open_identity
+
+    cfg = _load(config)
+    password = _password(password_stdin)
+    with _store(cfg) as store:
+        try:
+            open_identity(cfg, store, time.time).reset_password(name, password)
+        except KeyError:
+            raise _no_user(name) from None
+    output.say(f"password of {name} reset: tokens revoked, the user logs in again")
+
+
+@user_app.command("reset-totp")
+def user_reset_totp(name: str, config: Path = typer.Option(None, help=CONFIG_HELP)) -> None:
+    """Enrol a new authenticator (the old one was lost or replaced): prints the new TOTP
+    URI (and a QR code on a terminal); the old codes stop working, refresh tokens are revoked."""
+    from agent import output
+    from iap.cli import render
+    from iap.gateway import open_identity
+
+    cfg = _load(config)
+    with _store(cfg) as store:
+        try:
+            uri = open_identity(cfg, store, time.time).reset_totp(name)
+        except KeyError:
+            raise _no_user(name) from None
+    render.enrolment(uri)
+    output.warn(f"new TOTP secret for {name}: tokens revoked, the user logs in again")
+
+
+@user_app.command("set-roles")
+def user_set_roles(
+    name: str,
+    role: list[str] = typer.Option([], help="Role (repeat for several); replaces the roles"),
+    no_roles: bool = typer.Option(False, "--no-roles", help="Remove every role"),
+    config: Path = typer.Option(None, help=CONFIG_HELP),
+) -> None:
+    """Replace a user's roles. They apply from the user's next token (within
+    access_token_ttl); sessions already open keep the roles they started with."""
+    if bool(role) == no_roles:
+        raise AgentError("give the new roles with --role ROLE (repeat), or --no-roles", EXIT_USAGE)
+    cfg = _load(config)
+    with _store(cfg) as store:
+        try:
+            store.set_user_roles(name, role)
+        except KeyError:
+            raise _no_user(name) from None
+        _changed_user(cfg, store, f"roles of {name}: {', '.join(role) or '(none)'}")
+
+
+@user_app.command("delete")
+def user_delete(name: str, config: Path = typer.Option(None, help=CONFIG_HELP)) -> None:
+    """Delete a user with their tokens and MFA history (the audit log keeps their rows);
+    their running sessions end within seconds."""
+    cfg = _load(config)
+    with _store(cfg) as store:
+        try:
+            store.delete_user(name)
+        except KeyError:
+            raise _no_user(name) from None
+        _changed_user(cfg, store, f"user {name} deleted: running sessions end within seconds")
 
 
 def _set_disabled(name: str, config: Path | None, disabled: bool) -> None:
-    from iap.gateway import open_store
-
-    store = open_store(_load(config))
-    try:
+    cfg = _load(config)
+    with _store(cfg) as store:
         try:
             store.set_user_disabled(name, disabled)
         except KeyError:
-            raise AgentError(f"no user named {name!r}") from None
+            raise _no_user(name) from None
         if disabled:
             store.revoke_user_tokens(name)
-    finally:
-        store.close()
+            message = f"user {name} disabled: tokens revoked, running sessions end within seconds"
+        else:
+            message = f"user {name} enabled"
+        _changed_user(cfg, store, message)
 
 
 @user_app.command("disable")
 def user_disable(name: str, config: Path = typer.Option(None, help=CONFIG_HELP)) -> None:
     """Disable a user: refresh tokens are revoked and running sessions end within seconds."""
     _set_disabled(name, config, True)
-    print(f"user {name} disabled: tokens revoked, running sessions end within seconds")
 
 
 @user_app.command("enable")
 def user_enable(name: str, config: Path = typer.Option(None, help=CONFIG_HELP)) -> None:
     """Enable a user again (they log in anew)."""
     _set_disabled(name, config, False)
-    print(f"user {name} enabled")
 
 
 @user_app.command("list")
-def user_list(config: Path = typer.Option(None, help=CONFIG_HELP)) -> None:
-    """List users and their roles."""
-    from iap.gateway import open_store
+def user_list(
+    config: Path = typer.Option(None, help=CONFIG_HELP),
+    json_: bool = typer.Option(False, "--json", help="A JSON array of users"),
+) -> None:
+    """List users: roles, enabled or disabled, created, last login."""
+    from agent.output import use_json
+    from iap.cli import render
 
-    store = open_store(_load(config))
-    try:
-        for u in store.list_users():
-            state = " (disabled)" if u.disabled else ""
-            print(f"{u.name}\t{','.join(u.roles)}{state}")
-    finally:
-        store.close()
+    use_json(json_)
+    with _store(_load(config)) as store:
+        render.users(store.list_users(), json_)
+
+
+# -- audit ----------------------------------------------------------------------------------
 
 
 def _since(value: str | None) -> float | None:
@@ -196,30 +441,80 @@ def _since(value: str | None) -> float | None:
         ) from None
 
 
+def _approvers(store: Store, request_id: str) -> list[str] | None:
+    request = store.get_request(request_id)
+    return list(request.approvals) if request is not None else None
+
+
+def _follow(
+    store: Store, after: int, keep: Callable[[AuditRecord], bool], printer: AuditPrinter
+) -> None:
+    """Print new rows as they are stored, until Ctrl-C (which ends it quietly)."""
+    with contextlib.suppress(KeyboardInterrupt):
+        while True:
+            for record in store.iter_audit(after=after):
+                after = record.seq
+                if keep(record):
+                    printer.print([record])
+            time.sleep(FOLLOW_INTERVAL)
+
+
 @audit_app.callback()
 def audit(
     ctx: typer.Context,
-    json_: bool = typer.Option(False, "--json", help="One JSON object per line"),
+    json_: bool = typer.Option(
+        False, "--json", help="A JSON array of rows (with --follow: one JSON object per line)"
+    ),
     since: str = typer.Option(None, help="Only rows newer than a duration (1h) or a time"),
+    user: list[str] = typer.Option([], help="Only rows of this user (repeat for several)"),
+    connection: list[str] = typer.Option([], help="Only rows of this connection (repeat)"),
+    decision: list[str] = typer.Option(
+        [],
+        help="Only rows with this decision: allow, deny, hold, approved, denied, expired,"
+        " login, ... (repeat)",
+    ),
+    follow: bool = typer.Option(
+        False, "--follow", "-f", help="Then print new rows as they come, until Ctrl-C"
+    ),
     config: Path = typer.Option(None, help=CONFIG_HELP),
 ) -> None:
     """Print the audit log (`iap audit verify` checks it, `iap audit checkpoint` signs its
     head). Plain lines escape control characters and bytes that are not UTF-8 (\\n, \\x1b,
-    \\xff); JSON escapes them as JSON does."""
+    \\xff); JSON escapes them as JSON does. --follow without --since starts with new rows."""
     if ctx.invoked_subcommand is not None:
         return
-    import json
+    from agent.output import use_json
+    from iap.cli import render
 
-    from iap.api.app import audit_json
-    from iap.audit import audit_line
-    from iap.gateway import open_store
+    use_json(json_)
+    unknown = [d for d in decision if d not in render.AUDIT_DECISIONS]
+    if unknown:
+        raise AgentError(
+            f"no audit decision {unknown[0]!r}: one of {', '.join(render.AUDIT_DECISIONS)}",
+            EXIT_USAGE,
+        )
+    start = _since(since)
 
-    store = open_store(_load(config))
-    try:
-        for record in store.iter_audit(since=_since(since)):
-            print(json.dumps(audit_json(record)) if json_ else audit_line(record))
-    finally:
-        store.close()
+    def keep(r: AuditRecord) -> bool:
+        return (
+            (not user or r.user in user)
+            and (not connection or r.connection in connection)
+            and (not decision or r.decision in decision)
+        )
+
+    with _store(_load(config)) as store:
+        printer = render.AuditPrinter(json_, follow, partial(_approvers, store))
+        if follow and start is None:
+            last = (store.audit_head() or (0, ""))[0]
+        else:
+            last = 0
+            for record in store.iter_audit(since=start):
+                last = record.seq
+                if keep(record):
+                    printer.print([record])
+        if follow:
+            _follow(store, last, keep, printer)
+        printer.close()
 
 
 def _read_checkpoint(path: Path) -> Checkpoint:
@@ -247,13 +542,12 @@ def audit_verify(
     """Check the audit log's keyed hash chain (and a checkpoint): exit 0 when intact, 1
     naming the first bad row."""
     from iap.audit import ChainError, CheckpointError, check_chain, keyed_from, verify_checkpoint
-    from iap.gateway import open_identity, open_store
+    from iap.gateway import open_identity
     from iap.identity import load_audit_key
 
     cfg = _load(config)
     mark = None if checkpoint is None else _read_checkpoint(checkpoint)
-    store = open_store(cfg)
-    try:
+    with _store(cfg) as store:
         if mark is not None:
             identity = open_identity(cfg, store, time.time)
             try:
@@ -268,8 +562,6 @@ def audit_verify(
         except ChainError as e:
             raise AgentError(f"audit log broken: {e}") from None
         result = check_chain(store.iter_audit(), key, keyed_from=first_keyed, checkpoint=mark)
-    finally:
-        store.close()
     if not result.intact:
         raise AgentError(f"audit log broken at seq {result.broken_at}: {result.reason}")
     print(f"audit log intact: {result.count} records")
@@ -302,18 +594,15 @@ def audit_checkpoint(
     import json
 
     from iap.audit import GENESIS_HASH, make_checkpoint
-    from iap.gateway import open_identity, open_store
+    from iap.gateway import open_identity
 
     cfg = _load(config)
-    store = open_store(cfg)
-    try:
+    with _store(cfg) as store:
         identity = open_identity(cfg, store, time.time)
         seq, head = store.audit_head() or (0, GENESIS_HASH)
         signed = make_checkpoint(
             seq, head, time.time(), identity.key_id, identity.sign_audit_checkpoint
         )
-    finally:
-        store.close()
     text = json.dumps(signed.to_json(), sort_keys=True)
     if out is None:
         print(text)
@@ -368,7 +657,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
         data: Path = typer.Option(Path(".demo"), help="Where the demo keeps its files"),
-        port: int = typer.Option(6432, help="Local port for psql"),
+        port: int = typer.Option(DEMO_PORT, help="Local port for psql (0: a free one)"),
     ) -> None:
         """Run a complete local demo: embedded PostgreSQL, gateway, user, agent, open port."""
         from iap.demo import run_demo

@@ -21,6 +21,7 @@ Session.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -28,9 +29,12 @@ import trio
 
 from iap.classify import Risk
 from iap.engines.relay import ClientInput
+from iap.logfmt import event
 from iap.policy import Action, Decision
 from iap.session import Session
 from iap.store.base import ApprovalRequest
+
+log = logging.getLogger("iap.gate")
 
 
 class ClientGone(Exception):
@@ -82,6 +86,16 @@ class StatementGate:
             session.count(decision.risk, label)
             return Verdict(True, label)
         if decision.action is Action.DENY:
+            log.info(
+                event(
+                    "deny",
+                    user=session.user,
+                    connection=session.connection.name,
+                    risk=decision.risk.value,
+                    session=session.id,
+                    reason=decision.reason,
+                )
+            )
             session.count(decision.risk, "deny")
             session.audit(decision.risk, "deny", sql, outcome="blocked", error=decision.reason)
             return Verdict(False, message=f"iap: {decision.reason}")

@@ -30,6 +30,7 @@ class User:
     last_totp_step: int = 0  # highest accepted TOTP time step: a code is never accepted twice
     created_at: float = 0.0
     disabled: bool = False
+    last_login: float | None = None  # the latest login with password and code
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +120,23 @@ class Store(Protocol):
     def list_users(self) -> list[User]: ...
     def set_user_roles(self, name: str, roles: Sequence[str]) -> None: ...
     def set_user_disabled(self, name: str, disabled: bool) -> None: ...
+    def set_user_password(self, name: str, password_hash: str) -> None:
+        """Replace the password hash and forget the user's auth failures (an unlock)."""
+
+    def set_user_totp(self, name: str, totp_secret: str) -> None:
+        """Replace the (sealed) TOTP secret; last_totp_step starts again at 0, since no code
+        of the new secret was ever accepted."""
+
+    def delete_user(self, name: str) -> None:
+        """Remove the user with their refresh tokens, MFA events and auth failures (the
+        audit log keeps their rows). The set_user_* calls and this raise KeyError for an
+        unknown name."""
+
     def advance_totp_step(self, name: str, step: int) -> bool:
         """Atomically set last_totp_step = step if step > last_totp_step; True if it did."""
+
+    def record_login(self, name: str, ts: float) -> None:
+        """A login with password and code succeeded (`User.last_login`)."""
 
     def record_mfa_event(self, user: str, kind: str, ts: float) -> None: ...
     def last_mfa_event(self, user: str) -> float | None: ...
@@ -177,7 +193,9 @@ class Store(Protocol):
         (synced) when this returns, not only safe from a crash of the gateway process. Raises
         StoreUnavailable when the store cannot write at all."""
 
-    def iter_audit(self, *, since: float | None = None) -> Iterator[AuditRecord]: ...
+    def iter_audit(self, *, since: float | None = None, after: int = 0) -> Iterator[AuditRecord]:
+        """Records in seq order: those with ts >= since (if given) and seq > after."""
+
     def audit_head(self) -> tuple[int, str] | None:
         """(seq, hash) of the newest record; None while the log is empty."""
 

@@ -41,7 +41,7 @@ from iap.store.base import (
     User,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_S = 10.0
 _PAGE = 500  # audit rows fetched per lock acquisition while iterating
 
@@ -144,11 +144,15 @@ _SCHEMA_V4 = (
 )
 _KEYED_CHAIN = 4
 
+# v5: when each user last logged in (`iap admin user list`); NULL: not since v5.
+_SCHEMA_V5 = ("ALTER TABLE users ADD COLUMN last_login REAL",)
+
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: _SCHEMA_V1,
     2: _SCHEMA_V2,
     3: _SCHEMA_V3,
     4: _SCHEMA_V4,
+    5: _SCHEMA_V5,
 }
 
 _REQUEST_COLUMNS = (
@@ -225,6 +229,7 @@ def _user(row: sqlite3.Row) -> User:
         last_totp_step=row["last_totp_step"],
         created_at=row["created_at"],
         disabled=bool(row["disabled"]),
+        last_login=row["last_login"],
     )
 
 
@@ -416,6 +421,28 @@ class SQLiteStore:
     def set_user_disabled(self, name: str, disabled: bool) -> None:
         self._update_user(name, "disabled", int(disabled))
 
+    def set_user_password(self, name: str, password_hash: str) -> None:
+        with self._transaction() as db:
+            if not db.execute(
+                "UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name)
+            ).rowcount:
+                raise KeyError(f"no user {name!r}")
+            db.execute("DELETE FROM auth_failures WHERE user_name = ?", (name,))
+
+    def set_user_totp(self, name: str, totp_secret: str) -> None:
+        if not self._write(
+            "UPDATE users SET totp_secret = ?, last_totp_step = 0 WHERE name = ?",
+            (totp_secret, name),
+        ):
+            raise KeyError(f"no user {name!r}")
+
+    def delete_user(self, name: str) -> None:
+        with self._transaction() as db:
+            if not db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount:
+                raise KeyError(f"no user {name!r}")
+            for table in ("refresh_tokens", "mfa_events", "auth_failures"):
+                db.execute(f"DELETE FROM {table} WHERE user_name = ?", (name,))
+
     def advance_totp_step(self, name: str, step: int) -> bool:
         return (
             self._write(
@@ -434,6 +461,9 @@ class SQLiteStore:
         rows = self._read("SELECT max(ts) FROM mfa_events WHERE user_name = ?", (user,))
         value: float | None = rows[0][0]
         return value
+
+    def record_login(self, name: str, ts: float) -> None:
+        self._update_user(name, "last_login", ts)
 
     def record_auth_failure(self, user: str, ts: float) -> None:
         self._write("INSERT INTO auth_failures (user_name, ts) VALUES (?, ?)", (user, ts))
@@ -694,9 +724,9 @@ class SQLiteStore:
         rows = self._read("SELECT keyed_from, mac FROM audit_chain LIMIT 2")
         return (rows[0][0], rows[0][1]) if len(rows) == 1 else None
 
-    def iter_audit(self, *, since: float | None = None) -> Iterator[AuditRecord]:
-        """Records in seq order (those with ts >= since, if given), read a page at a time."""
-        after = 0
+    def iter_audit(self, *, since: float | None = None, after: int = 0) -> Iterator[AuditRecord]:
+        """Records in seq order (those with ts >= since, if given, and seq > after), read a
+        page at a time."""
         while True:
             rows = self._read(
                 f"SELECT {_AUDIT_COLUMNS} FROM audit WHERE seq > ? AND ts >= ? "

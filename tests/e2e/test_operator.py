@@ -229,7 +229,7 @@ async def test_connect_survives_a_gateway_restart_and_audit_is_verifiable(
 
     audit = await iap("audit", "--json", "--config", str(gateway_config))
     assert audit.returncode == 0, audit.stderr.decode()
-    rows = [json.loads(line) for line in audit.stdout.decode().splitlines()]
+    rows = json.loads(audit.stdout)
     selects = [r for r in rows if "restart" in r["sql"]]
     assert [
         (r["user"], r["connection"], r["risk"], r["decision"], r["outcome"], r["rows"])

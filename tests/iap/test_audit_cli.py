@@ -104,7 +104,7 @@ def test_json_listing_escapes_as_json_and_keeps_the_text_exactly(
     ran = iap("audit", "--json", "--config", str(config))
     assert ran.code == 0
     assert ran.out.isascii() and "\x1b" not in ran.out and "\r" not in ran.out
-    listed = [json.loads(line) for line in ran.out.splitlines()]
+    listed = json.loads(ran.out)
     assert [(r["user"], r["sql"], r["error"]) for r in listed] == [
         (r.user, r.sql, r.error) for r in rows
     ]

@@ -1,12 +1,26 @@
-"""The gateway config: defaults, durations, relative paths, and clear errors (no sockets)."""
+"""The gateway config: defaults, durations, relative paths, clear errors (one line per problem
+naming the file, section and key, no pydantic dumps), what a reload applies (no sockets)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from iap.config import DEFAULT_RULES, ConfigError, load_config, parse_duration
+from iap.config import (
+    DEFAULT_RULES,
+    ConfigError,
+    check_secrets,
+    for_reload,
+    format_duration,
+    load_config,
+    parse_duration,
+    require_connections,
+    restart_needed,
+)
+
+CONNECTION = "[[connections]]\nname='pg'\naddress='h:1'\ndatabase='d'\nuser='u'\n"
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -107,13 +121,7 @@ def test_invalid_configs_say_what_is_wrong(tmp_path: Path, text: str, message: s
 def test_missing_file_and_missing_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.toml")
-    config = load_config(
-        write(
-            tmp_path,
-            "[[connections]]\nname='pg'\naddress='h:1'\ndatabase='d'\nuser='u'\n"
-            "password_env = 'IAP_TEST_UNSET_SECRET'\n",
-        )
-    )
+    config = load_config(write(tmp_path, CONNECTION + "password_env = 'IAP_TEST_UNSET_SECRET'\n"))
     monkeypatch.delenv("IAP_TEST_UNSET_SECRET", raising=False)
     with pytest.raises(ConfigError, match="IAP_TEST_UNSET_SECRET is not set"):
         config.connections[0].password()
@@ -133,3 +141,162 @@ listen = "127.0.0.1:6033"
 """
     with pytest.raises(ConfigError, match="for postgres connections only; mysql clients connect"):
         load_config(write(tmp_path, text))
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    """The lines of the ConfigError `text` gives, without the file name each begins with."""
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    lines = str(raised.value).splitlines()
+    assert all(line.startswith(f"{path}: ") for line in lines), lines
+    return [line.removeprefix(f"{path}: ") for line in lines]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            CONNECTION.replace("address", "adress"),
+            'unknown key "adress" in [[connections]] #1 (did you mean "address"?)',
+        ),
+        ("[gatway]\napi = 'h:1'\n", "unknown section [gatway] (did you mean [gateway]?)"),
+        ("[[rule]]\naction = 'allow'\n", "unknown section [[rule]] (did you mean [[rules]]?)"),
+        ("[gateway]\ncolour = 'blue'\n", 'unknown key "colour" in [gateway]'),
+        ("colour = 'blue'\n", 'unknown key "colour" at the top level'),
+        (
+            "[[rules]]\nrisks = ['read']\naction = 'allow'\nmin_aprovals = 2\n",
+            'unknown key "min_aprovals" in [[rules]] #1 (did you mean "min_approvals"?)',
+        ),
+        (
+            "[audit]\ndurable = 'write'\n",
+            'unknown key "durable" in [audit] (did you mean "durable_from"?)',
+        ),
+    ],
+)
+def test_an_unknown_key_is_one_error_with_the_closest_known_key(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    assert problems(tmp_path, text) == [expected]
+
+
+def test_every_problem_is_one_line_naming_section_and_key_without_pydantic_noise(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "[gateway]\napi = 'nohost'\ntunnel = 'h:70000'\nmax_unauthenticated = 'many'\n"
+        "shutdown_grace = 'soon'\n"
+        "[[connections]]\nname = 'a b'\naddress = 'h:0'\ndatabase = 'd'\nuser = 'u'\n"
+        "tls = 'on'\n"
+        "[[connections]]\nname = 'ok'\naddress = 'h:99999'\nuser = 'u'\n"
+        "[[rules]]\nrisks = ['nonsense']\naction = 'allow'\nmin_approvals = 0\n"
+    )
+    assert problems(tmp_path, text) == [
+        "[gateway] api: address must be host:port, got 'nohost'",
+        "[gateway] tunnel: port 70000 is out of range (0-65535) in 'h:70000'",
+        '[gateway] max_unauthenticated: "many": should be a valid integer, unable to parse'
+        " string as an integer",
+        "[gateway] shutdown_grace: not a duration: 'soon' (write e.g. '30s', '5m', '1h')",
+        "[[connections]] #1 name: 'a b' is not a connection name: letters, digits and _ . -,"
+        " starting with a letter or digit",
+        "[[connections]] #1 address: port 0 is not a database's port in 'h:0' (1-65535)",
+        "[[connections]] #1 tls: \"on\": expected 'disable', 'require', 'verify-ca' or"
+        " 'verify-full'",
+        "[[connections]] #2 address: port 99999 is out of range (0-65535) in 'h:99999'",
+        '[[connections]] #2: missing key "database"',
+        "[[rules]] #1 risks[1]: \"nonsense\": expected 'read', 'write', 'ddl', 'destructive',"
+        " 'admin' or 'unknown'",
+        "[[rules]] #1 min_approvals: 0: should be greater than or equal to 1",
+    ]
+
+
+def test_a_missing_section_key_and_a_table_where_a_list_belongs(tmp_path: Path) -> None:
+    assert problems(tmp_path, "[tls]\ncert = 'c.pem'\n") == ['[tls]: missing key "key"']
+    assert problems(tmp_path, "[[rules]]\naction = 'deny'\n") == [
+        '[[rules]] #1: missing key "risks"'
+    ]
+
+
+def test_ports_in_range_and_port_zero_where_it_means_any(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            "[gateway]\napi = '127.0.0.1:0'\ntunnel = '[::1]:65535'\n"
+            + CONNECTION.replace("h:1", "db.example:65535")
+            + "listen = '0.0.0.0:0'\n",
+        )
+    )
+    assert config.connections[0].address == "db.example:65535"
+
+
+def test_a_gateway_needs_a_connection_and_its_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = write(tmp_path, "[gateway]\ndata_dir = 'data'\n")
+    with pytest.raises(ConfigError) as raised:
+        require_connections(load_config(empty), empty)
+    assert str(raised.value) == (
+        f"{empty}: no [[connections]]: the gateway would have nothing to serve; add one"
+        " (docs/config.md lists its keys)"
+    )
+    monkeypatch.delenv("IAP_TEST_UNSET_SECRET", raising=False)
+    text = CONNECTION + "password_env = 'IAP_TEST_UNSET_SECRET'\n"
+    text += CONNECTION.replace("'pg'", "'pg2'") + "password_file = 'missing-secret'\n"
+    config = load_config(write(tmp_path, text))
+    require_connections(config, empty)
+    with pytest.raises(ConfigError) as raised:
+        check_secrets(config)
+    assert str(raised.value).splitlines() == [
+        "connection pg: environment variable IAP_TEST_UNSET_SECRET is not set (password_env):"
+        " set it in the gateway's environment",
+        f"connection pg2: cannot read password_file {tmp_path / 'missing-secret'}: no such file"
+        " or directory",
+    ]
+    monkeypatch.setenv("IAP_TEST_UNSET_SECRET", "s3cret")
+    (tmp_path / "missing-secret").write_text("other\n")
+    check_secrets(config)
+    assert [c.password() for c in config.connections] == ["s3cret", "other"]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0.0, "0s"), (0.25, "250ms"), (10.0, "10s"), (90.0, "90s"), (600.0, "10m"),
+     (43200.0, "12h"), (86400.0, "1d")],
+)  # fmt: skip
+def test_format_duration_is_exact_and_parses_back(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text
+    assert parse_duration(text) == seconds
+
+
+def test_a_reload_applies_connections_rules_and_some_gateway_keys_only(tmp_path: Path) -> None:
+    old = load_config(
+        write(
+            tmp_path,
+            "[gateway]\napi = '127.0.0.1:8700'\naccess_token_ttl = '10m'\n"
+            + CONNECTION
+            + "listen = '127.0.0.1:6543'\n",
+        )
+    )
+    os.remove(tmp_path / "gateway.toml")
+    new = load_config(
+        write(
+            tmp_path,
+            "[gateway]\napi = '127.0.0.1:9700'\naccess_token_ttl = '2m'\nlog_level = 'debug'\n"
+            "[tls]\ncert = 'c.pem'\nkey = 'k.pem'\n"
+            + CONNECTION.replace("h:1", "h:2")
+            + CONNECTION.replace("'pg'", "'pg2'")
+            + "listen = '127.0.0.1:6544'\n"
+            "[[rules]]\nrisks = ['write']\naction = 'deny'\n",
+        )
+    )
+    assert restart_needed(old, new) == [
+        "gateway.api",
+        "tls",
+        "connections.pg.listen",
+        "connections.pg2.listen",
+    ]
+    applied = for_reload(old, new)
+    assert applied.gateway.api == "127.0.0.1:8700" and applied.tls is None
+    assert (applied.gateway.access_token_ttl, applied.gateway.log_level) == (120.0, "debug")
+    assert applied.connections == new.connections and applied.rules == new.rules
+    assert restart_needed(old, for_reload(old, old)) == []
