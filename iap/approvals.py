@@ -17,6 +17,7 @@ import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import trio
 
@@ -81,7 +82,7 @@ class Approvals:
 
     # -- the held session's side -------------------------------------------------------------
 
-    def open(
+    async def open(
         self,
         *,
         user: str,
@@ -114,8 +115,8 @@ class Approvals:
                 max_age=rule.max_age,
                 params=json.dumps(params) if params else None,
             )
-            try:
-                self.store.create_request(request)
+            try:  # in a worker thread: a busy store never stalls other sessions
+                await trio.to_thread.run_sync(self.store.create_request, request)
             except KeyError:
                 continue  # id collision: draw again
             self._wakeups[request.id] = trio.Event()
@@ -128,7 +129,7 @@ class Approvals:
         """Wait until the request leaves `pending`; the caller bounds this with a timeout."""
         wakeup = self._wakeups.setdefault(request_id, trio.Event())
         while True:
-            current = self.store.get_request(request_id)
+            current = await trio.to_thread.run_sync(self.store.get_request, request_id)
             if current is None:
                 raise ApprovalError(404, f"request {request_id} vanished from the store")
             if current.status != "pending":
@@ -136,16 +137,19 @@ class Approvals:
             with trio.move_on_after(self.poll_interval):
                 await wakeup.wait()
 
-    def finish(self, request_id: str, status: str, reason: str) -> ApprovalRequest:
+    async def finish(self, request_id: str, status: str, reason: str) -> ApprovalRequest:
         """End a pending request as expired/abandoned/cancelled. If someone decided it first,
         return that decision instead (the caller must honour it)."""
-        done = self.store.transition_request(request_id, status, reason=reason, ts=self.clock())
+        transition = partial(
+            self.store.transition_request, request_id, status, reason=reason, ts=self.clock()
+        )
+        done = await trio.to_thread.run_sync(transition)
         self._wakeups.pop(request_id, None)
         if done is not None:
             self._publish(f"request.{status}", done)
             _logged(status, done, reason=reason)
             return done
-        current = self.store.get_request(request_id)
+        current = await trio.to_thread.run_sync(self.store.get_request, request_id)
         assert current is not None
         return current
 

@@ -168,7 +168,7 @@ class Session:
         """Open an approval request, tell the client (`notify`), and wait for its end."""
         assert decision.rule is not None and decision.rule_index is not None
         approvals = self.services.approvals
-        request = approvals.open(
+        request = await approvals.open(
             user=self.user,
             connection=self.connection.name,
             session_id=self.id,
@@ -213,7 +213,7 @@ class Session:
             if final is None:
                 status, reason = self._hold_end(ended_by, decision.rule.timeout)
                 with trio.CancelScope(shield=True):
-                    final = approvals.finish(request.id, status, reason)
+                    final = await approvals.finish(request.id, status, reason)
             assert final is not None  # decided, or ended just above
             result = self._record_hold_end(decision, sql, final, started)
         if ended_by == "stopping" and result.status != "approved":

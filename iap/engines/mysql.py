@@ -610,7 +610,7 @@ class MySQLSession:
         if target is None:
             if services.workers == 1:
                 return False
-            backend_id = self._kill_in_other_worker(connection_id)
+            backend_id = await self._kill_in_other_worker(connection_id)
             if backend_id is None:
                 return False
             if backend_id < 0:  # a hold was cancelled
@@ -630,7 +630,7 @@ class MySQLSession:
         await self._kill_backend(what, connection_id, backend_id)
         return True
 
-    def _kill_in_other_worker(self, connection_id: int) -> int | None:
+    async def _kill_in_other_worker(self, connection_id: int) -> int | None:
         """A KILL of an id another worker gave this user (found in the store): ends the
         hold there (-1), or returns the backend thread id to kill when the session is on the
         same connection; None when the id is not one the gateway gave this user."""
@@ -644,7 +644,7 @@ class MySQLSession:
             if r.session_id == key.session_id
         ]
         for request in held:
-            services.approvals.finish(request.id, "cancelled", CANCELLED)
+            await services.approvals.finish(request.id, "cancelled", CANCELLED)
             log.info("KILL ended a hold in another worker session=%s", key.session_id)
         if held:
             return -1

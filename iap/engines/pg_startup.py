@@ -424,7 +424,7 @@ async def _cancel_in_other_worker(services: Services, process_id: int, secret_ke
         r for r in services.store.list_requests(status="pending") if r.session_id == key.session_id
     ]
     for request in held:
-        services.approvals.finish(request.id, "cancelled", CANCELLED)
+        await services.approvals.finish(request.id, "cancelled", CANCELLED)
         log.info("cancel ended a hold in another worker session=%s", key.session_id)
     connection = services.config.connection(key.connection)
     if not held and connection is not None and key.backend_pid is not None:

@@ -26,8 +26,8 @@ def store(tmp_path: Path) -> Iterator[SQLiteStore]:
     s.close()
 
 
-def hold(worker: Approvals, sql: str) -> ApprovalRequest:
-    return worker.open(
+async def hold(worker: Approvals, sql: str) -> ApprovalRequest:
+    return await worker.open(
         user="alice",
         connection="pg",
         session_id="s2",
@@ -58,12 +58,12 @@ async def test_holds_in_another_worker_reach_the_api_workers_subscribers(
         nursery.start_soon(api_worker.relay_other_workers, 0.05)
         with api_bus.subscribe(user="alice", roles=()) as receive:
             await trio.sleep(0.1)
-            first = hold(other, "DROP TABLE a")
+            first = await hold(other, "DROP TABLE a")
             assert await events_until(receive, 1) == ["request.held DROP TABLE a"]
-            other.finish(first.id, "cancelled", "cancelled by the client")
+            await other.finish(first.id, "cancelled", "cancelled by the client")
             # Decided before the relay's next look: its hold is still told, first.
-            second = hold(other, "DROP TABLE b")
-            other.finish(second.id, "expired", "no decision")
+            second = await hold(other, "DROP TABLE b")
+            await other.finish(second.id, "expired", "no decision")
             assert await events_until(receive, 3) == [
                 "request.cancelled DROP TABLE a",
                 "request.held DROP TABLE b",
