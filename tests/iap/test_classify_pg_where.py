@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from pglast.parser import parse_sql_json
 
 from iap.classify import Risk, classify
-from iap.classify import postgres as pg
+from iap.classify import pg_where as pg
 
 
 def _where(condition: str) -> object:
