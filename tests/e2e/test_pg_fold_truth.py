@@ -168,12 +168,11 @@ def _where(condition: str) -> Any:
     return tree["stmts"][0]["stmt"]["SelectStmt"]["whereClause"]
 
 
-@pytest.mark.parametrize("condition", SERVER_TRUE)
+# a condition with a parameter has the client's value: the server cannot evaluate it alone
+@pytest.mark.parametrize("condition", [c for c in SERVER_TRUE if "$1" not in c])
 def test_the_unit_tests_constant_conditions_are_true_on_the_server(
     conn: psycopg.Connection[Any], condition: str
 ) -> None:
-    if "$1" in condition:
-        pytest.skip("a parameter: its value is the client's")
     value, error = _evaluate(conn, f"SELECT ({condition})::boolean")
     assert error is None and value is True, (condition, value, error)
 
