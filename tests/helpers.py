@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pyotp
@@ -319,3 +320,26 @@ async def audit_records(
             if until(records):
                 return records
             await trio.sleep(0.02)
+
+
+def fuzz_cases(strategy: Any, default: int) -> list[Any]:
+    """Values hypothesis draws from strategy, IAP_FUZZ_EXAMPLES of them (default otherwise),
+    for a test that then drives a live server with each under Trio (hypothesis's own runner
+    cannot await)."""
+    from hypothesis import HealthCheck, given, settings
+
+    drawn: list[Any] = []
+    examples = int(os.environ.get("IAP_FUZZ_EXAMPLES", str(default)))
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def collect(value: Any) -> None:
+        drawn.append(value)
+
+    collect()
+    return drawn

@@ -9,12 +9,10 @@ client. IAP_FUZZ_EXAMPLES=N runs more examples than CI's.
 
 from __future__ import annotations
 
-import os
 import struct
 
 import pytest
 import trio
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from protocols.mysql.messages import Command, command_packet
@@ -22,7 +20,7 @@ from protocols.mysql.packets import encode_packet
 from tests.e2e import test_mysql
 from tests.e2e.test_mysql import Backend
 from tests.e2e.test_mysql_session_state import RawClient, items
-from tests.helpers import ConnectedPort, Gateway
+from tests.helpers import ConnectedPort, Gateway, fuzz_cases
 
 pytestmark = pytest.mark.e2e
 
@@ -84,20 +82,7 @@ RAW = st.one_of(
 async def test_random_commands_never_run_what_policy_refused(
     my_gateway: Gateway, my_port: ConnectedPort, backend: Backend
 ) -> None:
-    examples = int(os.environ.get("IAP_FUZZ_EXAMPLES", "30"))
-    sequences: list[list[bytes]] = []
-
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(st.lists(RAW, min_size=1, max_size=10))
-    def collect(sequence: list[bytes]) -> None:
-        sequences.append(sequence)
-
-    collect()  # hypothesis draws the cases; the live server is driven below, under Trio
+    sequences = fuzz_cases(st.lists(RAW, min_size=1, max_size=10), default=30)
     for sequence in sequences:
         await _drive(my_port, backend, sequence)
         assert items(backend) == 3, sequence

@@ -9,17 +9,15 @@ IAP_FUZZ_EXAMPLES=N runs more examples than CI's.
 
 from __future__ import annotations
 
-import os
 import struct
 
 import pytest
 import trio
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from protocols.postgres import messages as pgm
 from tests.e2e.test_startup import RawClient
-from tests.helpers import ConnectedPort, PgServer
+from tests.helpers import ConnectedPort, PgServer, fuzz_cases
 
 pytestmark = pytest.mark.e2e
 
@@ -84,20 +82,7 @@ RAW = st.one_of(
 async def test_random_client_messages_never_run_what_policy_refused(
     gateway: object, port: ConnectedPort, database: str, pg_server: PgServer
 ) -> None:
-    examples = int(os.environ.get("IAP_FUZZ_EXAMPLES", "60"))
-    sequences: list[list[bytes]] = []
-
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(st.lists(RAW, min_size=1, max_size=12))
-    def collect(sequence: list[bytes]) -> None:
-        sequences.append(sequence)
-
-    collect()  # hypothesis draws the cases; the live server is driven below, under Trio
+    sequences = fuzz_cases(st.lists(RAW, min_size=1, max_size=12), default=60)
     for sequence in sequences:
         await _drive(port, database, sequence)
         rows = pg_server.execute("SELECT count(*) FROM items", dbname=database)
