@@ -267,11 +267,11 @@ class _Run:
 
 
 def _truth(sql_mode: str | None) -> Truth:
-    """Literal truth under sql_mode (unknown: HIGH_NOT_PRECEDENCE and EMPTY_STRING_IS_NULL
-    may be on, which only ever makes fewer conditions look constant)."""
+    """How conditions read under sql_mode (unknown: HIGH_NOT_PRECEDENCE may be on or off, so
+    both readings of NOT count; EMPTY_STRING_IS_NULL may be on, so '' may be NULL)."""
     flags = mode_flags(sql_mode) if sql_mode is not None else None
     return Truth(
-        high_not=flags is None or "HIGH_NOT_PRECEDENCE" in flags,
+        high_not=None if flags is None else "HIGH_NOT_PRECEDENCE" in flags,
         empty_is_null=flags is None or "EMPTY_STRING_IS_NULL" in flags,
     )
 

@@ -2,7 +2,7 @@
 
 Owns a small recogniser for the statements clients send most (SELECT of columns, literals,
 variables, subqueries and a few built-ins from named tables with joins, WHERE/GROUP/ORDER/
-LIMIT; INSERT ... VALUES; UPDATE/DELETE whose WHERE is a conjunction of `column op literal`;
+LIMIT; INSERT ... VALUES; UPDATE/DELETE whose WHERE is a conjunction of `column op value`;
 SET of harmless session settings to literals; SET NAMES; SHOW without expressions; BEGIN/
 COMMIT/ROLLBACK; USE). sqlglot takes 200-700 µs per statement; these shapes are decided by
 their tokens alone, and the answer is the full path's:
@@ -11,9 +11,12 @@ their tokens alone, and the answer is the full path's:
   word sqlglot or MySQL treats as a keyword in a name's place, and functions only with the
   argument counts sqlglot accepts, written name( where a gap would make the name a stored
   function's);
-- each `column op literal` of a WHERE compares a column of the target (unqualified or
-  qualified by the target's name or alias) with a constant, so it is never always true or
-  false and depends on the rows: write; no WHERE at all: destructive;
+- a WHERE is a conjunction of parts on a column of the target (unqualified or qualified
+  by the target's name or alias) and values written in the statement; a part that compares
+  the column with a value, IS NULL, IN, BETWEEN, NOT LIKE and LIKE of a pattern other than
+  '%' bound the rows, whatever the constants are, so one of them makes it write (the full
+  path's WHERE analysis finds the same); IS NOT NULL and LIKE '%' may hold on every row,
+  so a WHERE with no other part is left to the full path; no WHERE at all: destructive;
 - SET accepts only settings the full path's own setting_risk calls harmless, never sql_mode
   or a character set variable; SET NAMES of a safe character set is recorded in the context
   as the full path records it (the engine reads the lexing state back after it).
@@ -235,29 +238,26 @@ class _Parser:
             self.i += 1
             self.operand()
 
-    def predicate_tail(self, bounded: bool = False) -> None:
-        """IS [NOT] NULL|TRUE|FALSE, [NOT] IN (...), [NOT] BETWEEN x AND y, [NOT] LIKE x.
-
-        bounded (a bounded WHERE): IS [NOT] NULL only, and only literals on the right."""
+    def predicate_tail(self) -> None:
+        """IS [NOT] NULL|TRUE|FALSE, [NOT] IN (...), [NOT] BETWEEN x AND y, [NOT] LIKE x."""
         if self.take_word("IS"):
             self.take_word("NOT")
-            self.expect_word(*(("NULL",) if bounded else ("NULL", "TRUE", "FALSE")))
+            self.expect_word("NULL", "TRUE", "FALSE")
             return
-        operand = self.value if bounded else self.arithmetic
         self.take_word("NOT")
         if self.take_word("IN"):
             self.expect_op("(")
-            if not bounded and self.word() == "SELECT":
+            if self.word() == "SELECT":
                 self.select()
             else:
-                self.items(self.value if bounded else self.expression)
+                self.items(self.expression)
             self.expect_op(")")
         elif self.take_word("BETWEEN"):
-            operand()
+            self.arithmetic()
             self.expect_word("AND")
-            operand()
+            self.arithmetic()
         elif self.take_word("LIKE"):
-            operand()
+            self.arithmetic()
         else:
             raise _Decline
 
@@ -412,7 +412,11 @@ class _Parser:
         self.i += 1
 
     def bounded_where(self, target: str, alias: str | None) -> None:
-        """WHERE column op value [AND ...]: bounded by the rows of target (write)."""
+        """WHERE part [AND part]*, each part `column op value` of the target: bounded by the
+        rows of target (write) when one part bounds them. IS NOT NULL and LIKE '%' bound
+        nothing (with no other part, the full path says why); NOT BETWEEN and LIKE of a
+        pattern not written (?, @x, 0x25) may hold on every row: the fast path declines."""
+        bounded = False
         while True:
             names = self.qualified(3)
             if len(names) > 1 and names[-2] not in (target, alias):
@@ -421,10 +425,44 @@ class _Parser:
             if op in _COMPARISONS and op != "<=>":
                 self.i += 1
                 self.value()
+                bounded = True
             else:
-                self.predicate_tail(bounded=True)
+                bounded = self.bounded_predicate() or bounded
             if not self.take_word("AND"):
-                return
+                break
+        if not bounded:
+            raise _Decline
+
+    def bounded_predicate(self) -> bool:
+        """IS [NOT] NULL, [NOT] IN (values), BETWEEN v AND v, [NOT] LIKE v after a column of
+        the target: whether it bounds the rows (see mysql_tree's WHERE analysis)."""
+        if self.take_word("IS"):
+            negated = self.take_word("NOT")
+            self.expect_word("NULL")
+            return not negated
+        negated = self.take_word("NOT")
+        if self.take_word("IN"):
+            self.expect_op("(")
+            self.items(self.value)
+            self.expect_op(")")
+            return True
+        if self.take_word("BETWEEN"):
+            if negated:
+                raise _Decline
+            self.value()
+            self.expect_word("AND")
+            self.value()
+            return True
+        if self.take_word("LIKE"):
+            if negated:  # every LIKE pattern matches some value
+                self.value()
+                return True
+            t = self.tokens[self.i] if self.i < self.n else None
+            if t is None or t.kind not in (STRING, NUMBER) or not _plain_literal(t):
+                raise _Decline  # a pattern not written may be '%'
+            self.i += 1
+            return t.kind == NUMBER or not t.value or set(t.value) != {"%"}
+        raise _Decline
 
     def value(self) -> None:
         self.take_op("-")

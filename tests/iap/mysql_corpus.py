@@ -371,6 +371,8 @@ WRITES: list[tuple[str, str, str]] = [
     ("ANALYZE DELETE FROM orders WHERE id = 7", W, "MariaDB's ANALYZE runs the statement"),
     ("SET STATEMENT max_statement_time = 10 FOR UPDATE orders SET total = 1 WHERE id = 8", W, ""),
     ("UPDATE `drop` SET `truncate` = 'no' WHERE id = 1", W, "scary names, bounded"),
+    ("DELETE FROM orders WHERE id = 9 AND @iap_flag", W, "one bounding conjunct suffices"),
+    ("UPDATE orders SET total = 0 WHERE status IS NOT NULL AND id = 2", W, "bounded by id"),
     ("XA PREPARE 'xid1'", W, "keeps a transaction and its locks"),
 ]
 
@@ -463,6 +465,19 @@ DESTRUCTIVES: list[tuple[str, str, str]] = [
     ("DROP PROCEDURE IF EXISTS p_missing", X, "DROP PROCEDURE"),
     ("SeLeCt 1;dRoP/**/TABLE`orders`", X, "case and comment tricks"),
     ("DELETE FROM orders WHERE '\x0c1'", X, "the server skips a form feed before a number"),
+    ("DELETE FROM orders WHERE id = 5 OR @iap_flag", X, "a user variable may be 1"),
+    ("UPDATE orders SET total = 0 WHERE note IS NOT NULL OR note IS NULL", X, "every row"),
+    ("DELETE FROM orders WHERE status LIKE '%'", X, "LIKE '%' matches every value"),
+    (
+        "DELETE FROM orders WHERE id NOT IN (SELECT id FROM customers WHERE id > 99)",
+        X,
+        "NOT IN of a subquery that returns no rows",
+    ),
+    (
+        "CREATE PROCEDURE p_where(x INT) DELETE FROM orders WHERE id = 1 OR x",
+        X,
+        "a parameter may be true",
+    ),
 ]
 
 ADMINS: list[tuple[str, str, str]] = [
