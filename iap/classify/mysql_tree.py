@@ -15,12 +15,11 @@ bug into unknown), and never return a class lower than the worst thing the tree 
 
 from __future__ import annotations
 
-import itertools
 import logging
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, Self
 
 from sqlglot import exp
 from sqlglot.dialects.mysql import MySQL
@@ -33,6 +32,27 @@ from iap.classify.mysql_functions import function_risk
 from iap.classify.mysql_lexer import Token, is_op, is_word
 from iap.classify.scan import NO_POSITION, Scan
 from iap.classify.types import Risk
+from iap.classify.where_logic import (
+    _NEVER,
+    _ORDERING,
+    UNCERTAIN,
+    RowScope,
+    Truth3,
+    _all_of,
+    _Always,
+    _and3,
+    _any_of,
+    _constant,
+    _everywhere,
+    _Flag,
+    _Formula,
+    _Group,
+    _not3,
+    _or3,
+    _Order,
+    _Term,
+    _Uncertain,
+)
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # it warns about what it falls back on
 
@@ -291,24 +311,9 @@ def _position(node: exp.Expr) -> int:
 # a subquery whose unqualified column is in fact the target's.
 
 
-class _Uncertain:
-    """A constant whose value the gateway cannot know for certain."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "UNCERTAIN"
-
-
-UNCERTAIN = _Uncertain()
 Value = int | None | _Uncertain  # an integer (TRUE is 1), NULL (None) or uncertain
-Truth3 = bool | None | _Uncertain  # a condition's value: TRUE, FALSE, NULL (None) or uncertain
 _BIGINT = (-(2**63), 2**63 - 1)  # beyond it the server uses other types or errors
 
-_ORDERING: dict[str, Callable[[int, int], bool]] = {
-    "=": operator.eq, "<>": operator.ne, "<": operator.lt, "<=": operator.le,
-    ">": operator.gt, ">=": operator.ge,
-}  # fmt: skip
 _COMPARISONS: dict[type[exp.Expr], str] = {
     exp.EQ: "=", exp.NEQ: "<>", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<=",
     exp.NullSafeEQ: "<=>", exp.NullSafeNEQ: "distinct",
@@ -380,30 +385,6 @@ def _truth3(value: Value) -> Truth3:
 
 def _value3(truth: Truth3) -> Value:
     return truth if truth is None or isinstance(truth, _Uncertain) else int(truth)
-
-
-def _and3(values: Iterable[Truth3]) -> Truth3:
-    result: Truth3 = True
-    for value in values:
-        if value is False:
-            return False
-        if isinstance(value, _Uncertain) or (value is None and result is True):
-            result = value
-    return result
-
-
-def _or3(values: Iterable[Truth3]) -> Truth3:
-    result: Truth3 = False
-    for value in values:
-        if value is True:
-            return True
-        if isinstance(value, _Uncertain) or (value is None and result is False):
-            result = value
-    return result
-
-
-def _not3(value: Truth3) -> Truth3:
-    return not value if type(value) is bool else value
 
 
 def _xor3(left: Truth3, right: Truth3) -> Truth3:
@@ -706,107 +687,6 @@ def _described(node: exp.Expr) -> str:
 # -- a condition as a formula over what each row makes true, in negation normal form
 
 
-class _Always:
-    """True on every row (or may be): why."""
-
-    __slots__ = ("why",)
-
-    def __init__(self, why: str) -> None:
-        self.why = why
-
-
-class _Never:
-    """True on no row (0 or NULL on each)."""
-
-    __slots__ = ()
-
-
-_NEVER = _Never()
-
-
-class _Term:
-    """One side of an ordering comparison: an integer, a value of the row, or a constant
-    whose value the gateway does not know (a string, a variable, another table's column)."""
-
-    __slots__ = ("key", "node", "value")
-
-    def __init__(self, node: exp.Expr, value: int | None = None) -> None:
-        self.node = node
-        self.value = value  # an integer constant's value; None: a variable
-        self.key: tuple[str, ...] = ()  # the variable's name, set when cases are tried
-
-
-class _Order:
-    """left op right over a linear order (op one of = <> < <= > >=)."""
-
-    __slots__ = ("left", "op", "right")
-
-    def __init__(self, op: str, left: _Term, right: _Term) -> None:
-        self.op, self.left, self.right = _ORDER_NORMAL[op], left, right
-
-
-class _Flag:
-    """A yes/no fact about a row (x IS NULL, x LIKE p, x REGEXP p): the fact itself, or
-    (positive False) its opposite; text: a pattern written in the statement, when the fact
-    can be told for a given value."""
-
-    __slots__ = ("key", "kind", "nodes", "positive", "text")
-
-    def __init__(
-        self, kind: str, nodes: tuple[exp.Expr, ...], positive: bool, text: str | None = None
-    ) -> None:
-        self.kind, self.nodes, self.positive, self.text = kind, nodes, positive, text
-        self.key: tuple[str, ...] = ()  # the fact's name, set when cases are tried
-
-
-class _AllOf:
-    __slots__ = ("parts",)
-
-    def __init__(self, parts: list[_Formula]) -> None:
-        self.parts = parts
-
-
-class _AnyOf:
-    __slots__ = ("parts",)
-
-    def __init__(self, parts: list[_Formula]) -> None:
-        self.parts = parts
-
-
-_Formula = _Always | _Never | _Order | _Flag | _AllOf | _AnyOf
-
-
-def _all_of(parts: Iterable[_Formula]) -> _Formula:
-    kept: list[_Formula] = []
-    always: _Always | None = None
-    for part in parts:
-        if isinstance(part, _Never):
-            return part
-        if isinstance(part, _Always):
-            always = always or part
-        elif isinstance(part, _AllOf):
-            kept.extend(part.parts)
-        else:
-            kept.append(part)
-    if not kept:
-        return always or _Always("it is always true")
-    return kept[0] if len(kept) == 1 else _AllOf(kept)
-
-
-def _any_of(parts: Iterable[_Formula]) -> _Formula:
-    kept: list[_Formula] = []
-    for part in parts:
-        if isinstance(part, _Always):
-            return part
-        if isinstance(part, _AnyOf):
-            kept.extend(part.parts)
-        elif not isinstance(part, _Never):
-            kept.append(part)
-    if not kept:
-        return _NEVER
-    return kept[0] if len(kept) == 1 else _AnyOf(kept)
-
-
 def _pattern_text(node: exp.Expr) -> str | _Uncertain | None:
     """A constant pattern's text (None: NULL), uncertain unless written as a literal."""
     node = _unparen(node)
@@ -893,7 +773,7 @@ class _Bounds:
     def formula(self, node: exp.Expr, negated: bool) -> _Formula:
         """The formula of node as a condition (of NOT node when negated)."""
         if not self.scope.columns(node):
-            return self._constant(self.truth.condition(node), negated)
+            return _constant(self.truth.condition(node), negated)
         kind = type(node)
         if kind is exp.Paren:
             return self.formula(node.this, negated)
@@ -935,13 +815,6 @@ class _Bounds:
             return self._branching(node, negated)
         return self._truthy(node, negated)
 
-    def _constant(self, value: Truth3, negated: bool) -> _Formula:
-        if isinstance(value, _Uncertain):
-            return _Always("part of it does not depend on the rows and may be true")
-        if value is None or value == negated:
-            return _NEVER
-        return _Always("part of it is always true")
-
     def _truthy(self, node: exp.Expr, negated: bool) -> _Formula:
         """A value of the row used as a condition: true where it is not 0 (so is -x)."""
         inner = node
@@ -949,7 +822,7 @@ class _Bounds:
             inner = inner.this
         if inner is not node:
             return self.formula(inner, negated)
-        return _Order("=" if negated else "<>", _Term(node), _Term(_ZERO, 0))
+        return _Order(_ORDER_NORMAL["=" if negated else "<>"], _Term(node), _Term(_ZERO, 0))
 
     # -- tests
 
@@ -1073,7 +946,7 @@ class _Bounds:
         """left op right, op one of = <> < <= > >= <=> and distinct (NOT <=>)."""
         left_columns, right_columns = self.scope.columns(left), self.scope.columns(right)
         if not left_columns and not right_columns:
-            return self._constant(_truth3(self.truth.compare(op, left, right)), False)
+            return _constant(_truth3(self.truth.compare(op, left, right)), False)
         left, right = _unparen(left), _unparen(right)
         if isinstance(left, exp.Tuple) and isinstance(right, exp.Tuple):
             return self._rows(op, left.expressions, right.expressions)
@@ -1090,7 +963,7 @@ class _Bounds:
         if right_columns and isinstance(right, _BOOLEAN_VALUED):
             return self._condition_compare(_COMMUTED[op], right, left)
         if left_columns and right_columns:
-            return _Order(op, _Term(left), _Term(right))
+            return _Order(_ORDER_NORMAL[op], _Term(left), _Term(right))
         if not left_columns:  # the side that reads the rows goes left
             op, left, right = _COMMUTED[op], right, left
         value = self.truth.value(right)
@@ -1103,7 +976,9 @@ class _Bounds:
         if op == "distinct" and self.truth.may_be_null(right):
             return _Always(f"{_described(left)} compared with what may be NULL by NOT <=> holds"
                            " on every row")  # fmt: skip
-        order = _Order(op, _Term(left), _Term(right, value if type(value) is int else None))
+        order = _Order(
+            _ORDER_NORMAL[op], _Term(left), _Term(right, value if type(value) is int else None)
+        )
         if op == "<=>" and self.truth.may_be_null(right):
             return _any_of([order, self._null_test(left, True)])
         return order
@@ -1152,7 +1027,7 @@ class _Bounds:
         if any_of and not isinstance(left, _BOOLEAN_VALUED):
             if self._looks_itself_up(left, right.this):
                 return _Always("it looks each row up in the table itself")
-            return _Order("=", _Term(left), _Term(right))
+            return _Order(_ORDER_NORMAL["="], _Term(left), _Term(right))
         word = "ALL" if isinstance(quantified, exp.All) else "ANY"
         return _Always(f"a comparison with {word} of a subquery may hold on every row")
 
@@ -1207,7 +1082,7 @@ class _Bounds:
     def _is_null(self, node: exp.Expr) -> _Formula:
         """node IS NULL, whether or not node reads the rows."""
         if not self.scope.columns(node):
-            return self._constant(self.truth.is_null(node), False)
+            return _constant(self.truth.is_null(node), False)
         return self._null_test(node, True)
 
     def _not_true(self, condition: exp.Expr) -> _Formula:
@@ -1279,81 +1154,37 @@ def _inner_column(node: exp.Expr, inner: str) -> str | None:
     return node.name.lower() if not node.table or node.table == inner else None
 
 
-# -- deciding: may the formula be true on every row?
+# -- deciding: may the formula be true on every row? (where_logic's, with the facts a
+# pattern tells for a given value)
 
-_CASES_LIMIT = 20_000  # cases times parts to try before a disjunction counts as too complex
-
-
-def _everywhere(formula: _Formula, scope: _RowScope) -> str | None:
-    """Why formula may be true on every row, or None: it bounds the rows."""
-    if isinstance(formula, _Always):
-        return formula.why
-    if isinstance(formula, _AllOf):
-        whys = []
-        for part in formula.parts:
-            why = _everywhere(part, scope)
-            if why is None:
-                return None
-            whys.append(why)
-        return whys[0]
-    if isinstance(formula, _AnyOf):
-        for part in formula.parts:
-            why = _everywhere(part, scope)
-            if why is not None:
-                return why
-        return _covered(formula.parts, scope)
-    return None
+_NUMERIC_PATTERN = {"like": frozenset("0123456789-%_"), "regexp": frozenset("0123456789-^$.*?+")}
 
 
-class _Group:
-    """Parts of a disjunction linked by the variables they share, with the integers they name.
+class _PatternGroup(_Group):
+    """A _Group that also tells a LIKE/REGEXP fact from the value of the row it is about,
+    when the pattern is written in the statement (see _possible)."""
 
-    A variable is a value of the row (ordered), a constant the gateway does not know
-    (ordered), or a yes/no fact. Parts that share no variable are independent, so a
-    disjunction holds for every value only when the parts of one of its groups do.
-    """
+    __slots__ = ("patterns",)
 
-    __slots__ = ("integers", "links", "parts", "patterns", "variables")
-
-    def __init__(self, part: _Formula, scope: _RowScope) -> None:
-        self.parts = [part]
-        self.variables: dict[tuple[str, ...], str] = {}  # name: "row", "constant" or "fact"
-        self.integers: set[int] = set()
+    def __init__(self, part: _Formula, scope: RowScope) -> None:
         # (fact, the row value it is about, family, pattern): facts told by the value
         self.patterns: list[tuple[tuple[str, ...], tuple[str, ...], str, str]] = []
-        self._collect(part, scope)
-        self.links = set(self.variables) | {value for _, value, _, _ in self.patterns}
+        super().__init__(part, scope)
+        self.links |= {value for _, value, _, _ in self.patterns}
 
-    def _collect(self, formula: _Formula, scope: _RowScope) -> None:
-        if isinstance(formula, _Order):
-            for term in (formula.left, formula.right):
-                if term.value is not None:
-                    self.integers.add(term.value)
-                    continue
-                kind = "row" if scope.columns(term.node) else "constant"
-                term.key = (kind, scope.key(term.node))
-                self.variables[term.key] = kind
-        elif isinstance(formula, _Flag):
-            formula.key = (formula.kind, *map(scope.key, formula.nodes))
-            self.variables[formula.key] = "fact"
-            subject, text = formula.nodes[0], formula.text
-            if text is not None and scope.columns(subject):
-                value = ("row", scope.key(subject))
-                self.patterns.append((formula.key, value, formula.kind, text))
-                if set(text) <= _NUMERIC_PATTERN[formula.kind]:  # try integers of its shape
-                    self.variables[value] = "row"
-                    runs = [int(run) for run in re.findall(r"[0-9]+", text)]
-                    self.integers |= {-1, 0, 1, *runs, *(-run for run in runs)}
-        elif isinstance(formula, _AllOf | _AnyOf):
-            for part in formula.parts:
-                self._collect(part, scope)
+    def _collect_fact(self, formula: _Flag, scope: RowScope) -> None:
+        subject, text = formula.nodes[0], formula.text
+        if text is not None and scope.columns(subject):
+            value = ("row", scope.key(subject))
+            self.patterns.append((formula.key, value, formula.kind, text))
+            if set(text) <= _NUMERIC_PATTERN[formula.kind]:  # try integers of its shape
+                self.variables[value] = "row"
+                runs = [int(run) for run in re.findall(r"[0-9]+", text)]
+                self.integers |= {-1, 0, 1, *runs, *(-run for run in runs)}
 
-    def absorb(self, other: _Group) -> None:
-        self.parts += other.parts
-        self.variables.update(other.variables)
-        self.integers |= other.integers
+    def absorb(self, other: Self) -> None:
+        super().absorb(other)
         self.patterns += other.patterns
-        self.links |= other.links
 
     def _possible(self, case: dict[tuple[str, ...], Any]) -> bool:
         """False when the case cannot happen: a value whose text is known with a pattern
@@ -1369,85 +1200,6 @@ class _Group:
                 if matched is not None and matched != case[fact]:
                     return False
         return True
-
-    def verdict(self) -> str | None:
-        """Why the group's parts hold for every value, or None.
-
-        Every case that matters is tried: for ordered variables every integer near one the
-        group names (enough of them to order all the variables every way), for facts both
-        answers. An unknown constant may be any value, so the group holds for every value
-        when SOME choice of the constants makes it true for EVERY choice of the rest.
-        """
-        if all(isinstance(p, _Order) and p.op == "=" for p in self.parts):
-            return None  # finitely many values, each named: never all of them
-        names = {kind: [k for k, v in self.variables.items() if v == kind] for kind in _KINDS}
-        spread = len(names["row"]) + len(names["constant"])
-        values = sorted({i + d for i in self.integers for d in range(-spread, spread + 1)})
-        values = values or list(range(spread))
-        if len(values) ** spread * 2 ** len(names["fact"]) * len(self.parts) > _CASES_LIMIT:
-            return "it is too complex to prove that it does not hold on every row"
-        for chosen in itertools.product(values, repeat=len(names["constant"])):
-            constants = dict(zip(names["constant"], chosen, strict=True))
-            if all(
-                any(_holds(part, case) for part in self.parts)
-                for case in _cases(constants, names["row"], values, names["fact"])
-                if self._possible(case)
-            ):
-                return "its parts together hold for every value"
-        return None
-
-
-_KINDS = ("row", "constant", "fact")
-_NUMERIC_PATTERN = {"like": frozenset("0123456789-%_"), "regexp": frozenset("0123456789-^$.*?+")}
-
-
-def _covered(parts: list[_Formula], scope: _RowScope) -> str | None:
-    """Why a disjunction of parts holds for every value, or None (see _Group)."""
-    groups: list[_Group] = []
-    for part in parts:
-        group = _Group(part, scope)
-        for other in [g for g in groups if g.links & group.links]:
-            groups.remove(other)
-            group.absorb(other)
-        groups.append(group)
-    for group in groups:
-        why = group.verdict()
-        if why is not None:
-            return why
-    return None
-
-
-def _cases(
-    constants: dict[tuple[str, ...], int],
-    rows: list[tuple[str, ...]],
-    values: list[int],
-    facts: list[tuple[str, ...]],
-) -> Iterator[dict[tuple[str, ...], Any]]:
-    """Every assignment of the row values and facts, with the constants chosen."""
-    for row_values in itertools.product(values, repeat=len(rows)):
-        for answers in itertools.product((False, True), repeat=len(facts)):
-            case: dict[tuple[str, ...], Any] = dict(constants)
-            case.update(zip(rows, row_values, strict=True))
-            case.update(zip(facts, answers, strict=True))
-            yield case
-
-
-def _holds(formula: _Formula, case: dict[tuple[str, ...], Any]) -> bool:
-    """The formula's value in one case (every variable assigned)."""
-    if isinstance(formula, _Always):
-        return True
-    if isinstance(formula, _AllOf):
-        return all(_holds(part, case) for part in formula.parts)
-    if isinstance(formula, _AnyOf):
-        return any(_holds(part, case) for part in formula.parts)
-    if isinstance(formula, _Flag):
-        return bool(case[formula.key] == formula.positive)
-    if isinstance(formula, _Order):
-        left, right = (
-            t.value if t.value is not None else case[t.key] for t in (formula.left, formula.right)
-        )
-        return _ORDERING[formula.op](left, right)
-    return False
 
 
 def _sources(tree: exp.Expr) -> tuple[list[exp.Expr], list[exp.Join]]:
@@ -1548,7 +1300,7 @@ def _reaches_every_row(
         return f"{verb} whose WHERE does not depend on the rows of {name}"
     bounds = _Bounds(scope, truth)
     formula = _all_of(bounds.formula(c, False) for c in conditions)
-    why = _everywhere(formula, scope)
+    why = _everywhere(formula, scope, _PatternGroup)
     return f"{verb} whose WHERE may be true on every row of {name}: {why}" if why else None
 
 

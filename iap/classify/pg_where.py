@@ -2,20 +2,19 @@
 
 Owns reading a WHERE (a MERGE: its ON) for the walker: folding constant conditions only where
 their value is certain (fold_condition: integer, boolean and NULL literals), which parts read
-the target's rows (_RowScope), the condition as a formula over what each row makes true
-(_Bounds), and the search for a formula that may hold on every row, trying every case that
-matters (_everywhere, _Group). _unbounded is the entry point: why a statement may reach every
-row, or None when it is bounded. Must never do I/O, never decide a class (the walker turns
+the target's rows (_RowScope) and the condition as a formula over what each row makes true
+(_Bounds); the formulas and the search for one that may hold on every row (_everywhere) are
+where_logic's. _unbounded is the entry point: why a statement may reach every row, or None
+when it is bounded. Must never do I/O, never decide a class (the walker turns
 the answer into destructive or write), and never call a condition bounding unless the server
 cannot find it true on every row: when in doubt, it may be.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import operator
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from iap.classify.pg_tree import (
@@ -28,6 +27,24 @@ from iap.classify.pg_tree import (
     _strings,
     _unwrap,
 )
+from iap.classify.where_logic import (
+    _NEVER,
+    _all_of,
+    _Always,
+    _and3,
+    _any_of,
+    _constant,
+    _Flag,
+    _Formula,
+    _not3,
+    _or3,
+    _Order,
+    _Term,
+)
+from iap.classify.where_logic import UNCERTAIN as UNCERTAIN  # re-exported for tests
+from iap.classify.where_logic import Truth3 as Truth
+from iap.classify.where_logic import _everywhere as _everywhere  # re-exported for tests
+from iap.classify.where_logic import _Uncertain as _Uncertain  # re-exported for postgres.py
 
 # Whether an UPDATE or DELETE (a MERGE: its ON) may reach every row of its table. The answer
 # is "bounded" only when the server cannot find the condition true on every row:
@@ -45,17 +62,6 @@ from iap.classify.pg_tree import (
 # a column's type (id > -2147483649), a subquery that reads the target itself.
 
 
-class _Uncertain:
-    """A constant whose value the gateway cannot know for certain (types and settings decide)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "UNCERTAIN"
-
-
-UNCERTAIN = _Uncertain()
-Truth = bool | None | _Uncertain  # a condition's value: TRUE, FALSE, NULL (None) or uncertain
 _Literal = int | bool | None | _Uncertain  # an integer, boolean or NULL literal, or uncertain
 
 _ORDERING: dict[str, Callable[[int, int], bool]] = {
@@ -118,30 +124,6 @@ def _distinct_literals(left: _Literal, right: _Literal) -> Truth:
     if (type(left) is bool) != (type(right) is bool):
         return UNCERTAIN
     return left != right
-
-
-def _and3(values: Iterable[Truth]) -> Truth:
-    result: Truth = True
-    for value in values:
-        if value is False:
-            return False
-        if isinstance(value, _Uncertain) or (value is None and result is True):
-            result = value
-    return result
-
-
-def _or3(values: Iterable[Truth]) -> Truth:
-    result: Truth = False
-    for value in values:
-        if value is True:
-            return True
-        if isinstance(value, _Uncertain) or (value is None and result is False):
-            result = value
-    return result
-
-
-def _not3(value: Truth) -> Truth:
-    return not value if type(value) is bool else value
 
 
 def fold_condition(node: Any) -> Truth:
@@ -330,72 +312,6 @@ def _key(node: Any) -> str:
     return json.dumps(_shape(node), separators=(",", ":"))
 
 
-class _Always:
-    """True on every row (or may be): why."""
-
-    __slots__ = ("why",)
-
-    def __init__(self, why: str) -> None:
-        self.why = why
-
-
-class _Never:
-    """True on no row (FALSE or NULL for each)."""
-
-    __slots__ = ()
-
-
-_NEVER = _Never()
-
-
-class _Term:
-    """One side of an ordering comparison: an integer, a value of the row, or a constant whose
-    value the gateway does not know (a parameter, a string, a cast, another relation's column)."""
-
-    __slots__ = ("key", "node", "value")
-
-    def __init__(self, node: Any, value: int | None = None) -> None:
-        self.node = node
-        self.value = value  # an integer literal's value; None: a variable
-        self.key: tuple[str, ...] = ()  # the variable's name, set when cases are tried
-
-
-class _Order:
-    """left op right over a linear order (op one of = <> < <= > >=)."""
-
-    __slots__ = ("left", "op", "right")
-
-    def __init__(self, op: str, left: _Term, right: _Term) -> None:
-        self.op, self.left, self.right = _ORDER_NORMAL[op], left, right
-
-
-class _Flag:
-    """A yes/no fact about a row (a boolean column, a call, x IS NULL, x LIKE p): the fact
-    itself, or (positive False) its opposite."""
-
-    __slots__ = ("key", "kind", "nodes", "positive")
-
-    def __init__(self, kind: str, nodes: tuple[Any, ...], positive: bool) -> None:
-        self.kind, self.nodes, self.positive = kind, nodes, positive
-        self.key: tuple[str, ...] = ()  # the fact's name, set when cases are tried
-
-
-class _AllOf:
-    __slots__ = ("parts",)
-
-    def __init__(self, parts: list[_Formula]) -> None:
-        self.parts = parts
-
-
-class _AnyOf:
-    __slots__ = ("parts",)
-
-    def __init__(self, parts: list[_Formula]) -> None:
-        self.parts = parts
-
-
-_Formula = _Always | _Never | _Order | _Flag | _AllOf | _AnyOf
-
 _ORDER_NORMAL = {
     "=": "=", "<>": "<>", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
     "IS DISTINCT": "<>", "IS NOT DISTINCT": "=",
@@ -422,37 +338,6 @@ _NEGATED_TESTS = {
     "IS_TRUE": "IS_NOT_TRUE", "IS_NOT_TRUE": "IS_TRUE", "IS_FALSE": "IS_NOT_FALSE",
     "IS_NOT_FALSE": "IS_FALSE", "IS_UNKNOWN": "IS_NOT_UNKNOWN", "IS_NOT_UNKNOWN": "IS_UNKNOWN",
 }  # fmt: skip
-
-
-def _all_of(parts: Iterable[_Formula]) -> _Formula:
-    kept: list[_Formula] = []
-    always: _Always | None = None
-    for part in parts:
-        if isinstance(part, _Never):
-            return part
-        if isinstance(part, _Always):
-            always = always or part
-        elif isinstance(part, _AllOf):
-            kept.extend(part.parts)
-        else:
-            kept.append(part)
-    if not kept:
-        return always or _Always("it is always true")
-    return kept[0] if len(kept) == 1 else _AllOf(kept)
-
-
-def _any_of(parts: Iterable[_Formula]) -> _Formula:
-    kept: list[_Formula] = []
-    for part in parts:
-        if isinstance(part, _Always):
-            return part
-        if isinstance(part, _AnyOf):
-            kept.extend(part.parts)
-        elif not isinstance(part, _Never):
-            kept.append(part)
-    if not kept:
-        return _NEVER
-    return kept[0] if len(kept) == 1 else _AnyOf(kept)
 
 
 def _described(node: Any) -> str:
@@ -493,7 +378,7 @@ class _Bounds:
     def formula(self, node: Any, negated: bool) -> _Formula:
         """The formula of node (of NOT node when negated)."""
         if not self.scope.columns(node):
-            return self._constant(fold_condition(node), negated)
+            return _constant(fold_condition(node), negated)
         kind, body = _unwrap(node)
         if kind == "BoolExpr":
             args = body.get("args", [])
@@ -588,13 +473,6 @@ class _Bounds:
             skipped.append(self.formula(self._made_node(_is(condition, "IS_NOT_TRUE")), False))
         branches.append(_all_of([*skipped, self.formula(default, negated)]))
         return _any_of(branches)
-
-    def _constant(self, value: Truth, negated: bool) -> _Formula:
-        if isinstance(value, _Uncertain):
-            return _Always("part of it does not depend on the rows and may be true")
-        if value is None or value == negated:
-            return _NEVER
-        return _Always("part of it is always true")
 
     def _flag(self, node: Any, positive: bool = True) -> _Formula:
         return _Flag("is", (node,), positive)
@@ -696,7 +574,7 @@ class _Bounds:
         """left op right, op one of the ordering, DISTINCT and pattern operators."""
         left_columns, right_columns = self.scope.columns(left), self.scope.columns(right)
         if not left_columns and not right_columns:
-            return self._constant(_compare_constants(op, left, right), False)
+            return _constant(_compare_constants(op, left, right), False)
         if left_columns and right_columns:
             if _shape(left) == _shape(right):
                 if op in _IRREFLEXIVE:
@@ -706,7 +584,7 @@ class _Bounds:
                 names = ", ".join(sorted(left_columns))
                 return _Always(f"it compares two expressions of {names} with each other")
             if op in _ORDER_NORMAL:
-                return _Order(op, _Term(left), _Term(right))
+                return _Order(_ORDER_NORMAL[op], _Term(left), _Term(right))
             return self._pattern_or_flag(op, left, right)
         if not left_columns:  # the side that reads the rows goes left
             if op not in _COMMUTED:
@@ -724,9 +602,13 @@ class _Bounds:
                 f"{_described(left)} IS DISTINCT FROM what may be NULL holds on every row"
             )
         if op == "IS NOT DISTINCT" and _may_be_null(right):
-            return _any_of([_Order(op, _Term(left), _Term(right)), self._null_test(left, True)])
+            return _any_of(
+                [_Order(_ORDER_NORMAL[op], _Term(left), _Term(right)), self._null_test(left, True)]
+            )
         if op in _ORDER_NORMAL:
-            return _Order(op, _Term(left), _Term(right, value if type(value) is int else None))
+            return _Order(
+                _ORDER_NORMAL[op], _Term(left), _Term(right, value if type(value) is int else None)
+            )
         return self._pattern_or_flag(op, left, right)
 
     def _compare_boolean(self, op: str, left: Any, value: bool) -> _Formula:
@@ -812,147 +694,6 @@ def _compare_constants(op: str, left: Any, right: Any) -> Truth:
         distinct = _distinct_literals(_literal(left), _literal(right))
         return distinct if op == "IS DISTINCT" else _not3(distinct)
     return _compare_literals(op, _literal(left), _literal(right))
-
-
-# -- deciding: may the formula be true on every row?
-
-_CASES_LIMIT = 20_000  # cases times parts to try before a disjunction counts as too complex
-
-
-def _everywhere(formula: _Formula, scope: _RowScope) -> str | None:
-    """Why formula may be true on every row, or None: it bounds the rows."""
-    if isinstance(formula, _Always):
-        return formula.why
-    if isinstance(formula, _AllOf):
-        whys = []
-        for part in formula.parts:
-            why = _everywhere(part, scope)
-            if why is None:
-                return None
-            whys.append(why)
-        return whys[0]
-    if isinstance(formula, _AnyOf):
-        for part in formula.parts:
-            why = _everywhere(part, scope)
-            if why is not None:
-                return why
-        return _covered(formula.parts, scope)
-    return None
-
-
-class _Group:
-    """Parts of a disjunction linked by the variables they share, with the integers they name.
-
-    A variable is a value of the row (ordered), a constant the gateway does not know
-    (ordered), or a yes/no fact. Parts that share no variable are independent, so a
-    disjunction holds for every value only when the parts of one of its groups do.
-    """
-
-    __slots__ = ("integers", "parts", "variables")
-
-    def __init__(self, part: _Formula, scope: _RowScope) -> None:
-        self.parts = [part]
-        self.variables: dict[tuple[str, ...], str] = {}  # name: "row", "constant" or "fact"
-        self.integers: set[int] = set()
-        self._collect(part, scope)
-
-    def _collect(self, formula: _Formula, scope: _RowScope) -> None:
-        if isinstance(formula, _Order):
-            for term in (formula.left, formula.right):
-                if term.value is not None:
-                    self.integers.add(term.value)
-                    continue
-                kind = "row" if scope.columns(term.node) else "constant"
-                term.key = (kind, scope.key(term.node))
-                self.variables[term.key] = kind
-        elif isinstance(formula, _Flag):
-            formula.key = (formula.kind, *map(scope.key, formula.nodes))
-            self.variables[formula.key] = "fact"
-        elif isinstance(formula, _AllOf | _AnyOf):
-            for part in formula.parts:
-                self._collect(part, scope)
-
-    def absorb(self, other: _Group) -> None:
-        self.parts += other.parts
-        self.variables.update(other.variables)
-        self.integers |= other.integers
-
-    def verdict(self) -> str | None:
-        """Why the group's parts hold for every value, or None.
-
-        Every case that matters is tried: for ordered variables every integer near one the
-        group names (enough of them to order all the variables every way), for facts both
-        answers. An unknown constant may be any value, so the group holds for every value
-        when SOME choice of the constants makes it true for EVERY choice of the rest.
-        """
-        if all(isinstance(p, _Order) and p.op == "=" for p in self.parts):
-            return None  # finitely many values, each named: never all of them
-        names = {kind: [k for k, v in self.variables.items() if v == kind] for kind in _KINDS}
-        spread = len(names["row"]) + len(names["constant"])
-        values = sorted({i + d for i in self.integers for d in range(-spread, spread + 1)})
-        values = values or list(range(spread))
-        if len(values) ** spread * 2 ** len(names["fact"]) * len(self.parts) > _CASES_LIMIT:
-            return "it is too complex to prove that it does not hold on every row"
-        for chosen in itertools.product(values, repeat=len(names["constant"])):
-            constants = dict(zip(names["constant"], chosen, strict=True))
-            if all(
-                any(_holds(part, case) for part in self.parts)
-                for case in _cases(constants, names["row"], values, names["fact"])
-            ):
-                return "its parts together hold for every value"
-        return None
-
-
-_KINDS = ("row", "constant", "fact")
-
-
-def _covered(parts: list[_Formula], scope: _RowScope) -> str | None:
-    """Why a disjunction of parts holds for every value, or None (see _Group)."""
-    groups: list[_Group] = []
-    for part in parts:
-        group = _Group(part, scope)
-        for other in [g for g in groups if g.variables.keys() & group.variables.keys()]:
-            groups.remove(other)
-            group.absorb(other)
-        groups.append(group)
-    for group in groups:
-        why = group.verdict()
-        if why is not None:
-            return why
-    return None
-
-
-def _cases(
-    constants: dict[tuple[str, ...], Any],
-    rows: list[tuple[str, ...]],
-    values: list[int],
-    facts: list[tuple[str, ...]],
-) -> Iterator[dict[tuple[str, ...], Any]]:
-    """Every assignment of the row values and facts, with the constants chosen."""
-    for row_values in itertools.product(values, repeat=len(rows)):
-        for answers in itertools.product((False, True), repeat=len(facts)):
-            case = dict(constants)
-            case.update(zip(rows, row_values, strict=True))
-            case.update(zip(facts, answers, strict=True))
-            yield case
-
-
-def _holds(formula: _Formula, case: dict[tuple[str, ...], Any]) -> bool:
-    """The formula's value in one case (every variable assigned)."""
-    if isinstance(formula, _Always):
-        return True
-    if isinstance(formula, _AllOf):
-        return all(_holds(part, case) for part in formula.parts)
-    if isinstance(formula, _AnyOf):
-        return any(_holds(part, case) for part in formula.parts)
-    if isinstance(formula, _Flag):
-        return bool(case[formula.key] == formula.positive)
-    if isinstance(formula, _Order):
-        left, right = (
-            t.value if t.value is not None else case[t.key] for t in (formula.left, formula.right)
-        )
-        return _ORDERING[formula.op](left, right)
-    return False
 
 
 def _plainly_bounded(where: Any, scope: _RowScope) -> bool:
