@@ -1,4 +1,4 @@
-"""Typer wiring of the agent's commands: login, logout, status, ls, connect, psql, mysql,
+"""Typer wiring of the agent's commands: login, logout, status, ls, connect, psql, mysql, run,
 requests, approve, deny, token.
 
 Only wiring: each command's work lives in agent/commands/ (imported when it runs, so
@@ -125,6 +125,29 @@ def register(app: typer.Typer) -> None:
         from agent.commands.mysql import mysql as do_mysql
 
         raise typer.Exit(do_mysql(name, _client_args(args)))
+
+    @app.command("run")
+    def run_(
+        name: str = typer.Argument(..., help="A connection, as `iap ls` shows it"),
+        file: Path = typer.Option(
+            None, "-f", "--file", help="An SQL script (run by psql -f, or the mariadb CLI)"
+        ),
+        restore: Path = typer.Option(
+            None, "--restore", help="A pg_dump archive (-Fc, -Ft, -Fd) to restore"
+        ),
+        reason: str = typer.Option(..., "--reason", help="Why: shown to the approver"),
+        code: str = typer.Option(
+            None, help="One-time code: approve the run yourself at once (when the rule lets you)"
+        ),
+        json_: bool = typer.Option(False, "--json", help=JSON_HELP),
+    ) -> None:
+        """Run a script or restore a dump with one approval for all its statements."""
+        from agent.commands.run import run as do_run
+
+        use_json(json_)
+        raise typer.Exit(
+            do_run(name, file=file, restore=restore, reason=reason, code=code, as_json=json_)
+        )
 
     @app.command()
     def requests(

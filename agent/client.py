@@ -280,5 +280,5 @@ class GatewayClient:
 
     def _authed(self, method: str, path: str, refresh: bool, **kwargs: Any) -> httpx.Response:
         token = self.access_token(force_refresh=refresh)
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {token}"}
         return self.send(method, path, headers=headers, **kwargs)

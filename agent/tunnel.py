@@ -7,7 +7,8 @@ both ways: it never parses SQL. The first packets are the agent's own business
 opened, an answer in the client's protocol saying why. New tunnels retry for RETRY_WINDOW
 seconds while the gateway restarts, then give up: the client hears why within seconds.
 Held statements are shown from the gateway's event stream (`/v1/events`), filtered to the
-sessions this agent opened.
+sessions this agent opened. `iap run` opens one tunnel whose hello names its approved run
+(`"run":ID`) on a port that takes one client (`serve_once`).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class Tunnel:
     local_tls: ssl.SSLContext | None = None
     report: bool = True  # print why a tunnel could not be opened (the client hears it too)
     sessions: set[str] = field(default_factory=set)
+    run: str | None = None  # an approved `iap run` the session runs (named in the hello)
 
     @classmethod
     def for_connection(
@@ -106,6 +108,8 @@ class Tunnel:
             stream = await connect_tls(self.host, self.port, self.ssl_context)
         try:
             hello = {"v": 1, "token": token, "connection": self.connection}
+            if self.run is not None:
+                hello["run"] = self.run
             await stream.send_all(json.dumps(hello).encode() + b"\n")
             with trio.fail_after(HELLO_TIMEOUT):
                 line, rest = await _read_line(stream)
@@ -284,19 +288,32 @@ async def serve_bound(
     async def accepted(tunnel: Tunnel, stream: trio.SocketStream) -> None:
         await tunnel.handle(FastStream.adopt(stream).socket)
 
-    stopping = False
     async with trio.open_nursery() as nursery:
         for tunnel, listeners in bound:
             nursery.start_soon(trio.serve_listeners, partial(accepted, tunnel), listeners)
-        if not watch:
-            return
-        mine: Callable[[str], bool] = lambda s: any(s in t.sessions for t, _ in bound)  # noqa: E731
-        try:
-            await trio.to_thread.run_sync(
-                watch_events, client, mine, lambda: stopping, abandon_on_cancel=True
-            )
-        finally:
-            stopping = True
+        if watch:
+            await watch_sessions(client, [tunnel for tunnel, _ in bound])
+
+
+async def watch_sessions(client: GatewayClient, tunnels: list[Tunnel]) -> None:
+    """Until cancelled, show the held statements of these tunnels' sessions (a thread)."""
+    stopping = False
+    mine: Callable[[str], bool] = lambda s: any(s in t.sessions for t in tunnels)  # noqa: E731
+    try:
+        await trio.to_thread.run_sync(
+            watch_events, client, mine, lambda: stopping, abandon_on_cancel=True
+        )
+    finally:
+        stopping = True
+
+
+async def serve_once(tunnel: Tunnel, listeners: list[trio.SocketListener]) -> None:
+    """Serve the first client that connects, then close the port (`iap run`: one client,
+    one session)."""
+    stream = await listeners[0].accept()
+    for listener in listeners:
+        await listener.aclose()
+    await tunnel.handle(FastStream.adopt(stream).socket)
 
 
 def run_until_stopped(

@@ -25,6 +25,7 @@ from iap.classify import Risk
 from iap.config import ConnectionConfig, GatewayConfig
 from iap.events import Event
 from iap.policy import Action, Decision, decide
+from iap.runs import RunGrant, take
 from iap.services import Services
 from iap.store.base import ApprovalRequest, AuditRecord
 
@@ -77,8 +78,13 @@ class Session:
     revoked: str | None = None
     stopping: bool = False  # ended because the gateway stops (revoked is then STOPPING)
     engine: object | None = None  # the protocol engine serving it (a KILL finds it here)
+    # an approved `iap run` this session runs (the tunnel's hello named it): its statements
+    # pass where the policy would hold them (StatementGate.judge); it ends with the session
+    run_grant: RunGrant | None = None
 
     def __post_init__(self) -> None:
+        if self.run_grant is None:
+            self.run_grant = take(self.id)
         self.services.sessions[self.id] = self
         self.services.metrics.connections_open.labels(kind=self.connection.kind).inc()
         self._publish("session.opened")

@@ -1,7 +1,9 @@
 """The tunnel port: TLS connections from agents, one per client connection.
 
 The agent sends one hello line, `{"v":1,"token":JWT,"connection":NAME}` + newline, at most
-64 KiB within 10 s; the gateway answers one line, `{"ok":true,"session":ID}` or
+64 KiB within 10 s (`iap run` adds `"run":ID`: the session runs that approved run, checked
+and claimed here, see iap/runs.py; a run that is not the user's, not approved, stale or used
+is refused with `run_refused`); the gateway answers one line, `{"ok":true,"session":ID}` or
 `{"error":CODE,"message":TEXT}`, and from then on the bytes are the database protocol, served
 by the connection's engine. (The device-proof challenge of a later version is answered with
 `{"challenge":NONCE}` before `ok`; agents must accept it in that place.) A hello that cannot be
@@ -20,6 +22,7 @@ import ssl
 
 import trio
 
+from iap import runs
 from iap.engines.registry import engine_for
 from iap.identity import AuthError
 from iap.netio import FastStream, authenticated, connection_errors_logged
@@ -118,6 +121,14 @@ async def _serve_tunnel(services: Services, stream: FastStream, peer: str) -> No
         connection = services.config.connection(name)
         if connection is None:
             raise HelloError("unknown_connection", f"no connection named {name!r}")
+        run, grant = hello.get("run"), None
+        if run is not None:
+            if not isinstance(run, str):
+                raise HelloError("bad_hello", "the hello's run must be a request id")
+            try:
+                grant = await runs.claim(services, run, user=claims.sub, connection=connection)
+            except runs.RunRefused as e:
+                raise HelloError("run_refused", str(e)) from None
     except trio.TooSlowError:
         log.info("tunnel hello timeout peer=%s", peer)
         return
@@ -130,9 +141,20 @@ async def _serve_tunnel(services: Services, stream: FastStream, peer: str) -> No
     authenticated()  # no longer counts against the limits on unauthenticated connections
     session_id = secrets.token_hex(8)
     await stream.send_all(json.dumps({"ok": True, "session": session_id}).encode() + b"\n")
-    log.info("tunnel open peer=%s user=%s connection=%s", peer, claims.sub, name)
+    log.info(
+        "tunnel open peer=%s user=%s connection=%s%s",
+        peer,
+        claims.sub,
+        name,
+        f" run={grant.id}" if grant is not None else "",
+    )
     engine = engine_for(connection.kind)
-    if engine is not None:
+    if engine is None:
+        log.warning("connection kind %s is not served yet (connection=%s)", connection.kind, name)
+        return
+    if grant is not None:
+        runs.offer(session_id, grant)  # the engine's Session takes it
+    try:
         await engine.serve(
             services,
             stream,
@@ -143,5 +165,5 @@ async def _serve_tunnel(services: Services, stream: FastStream, peer: str) -> No
             client_address=peer,
             session_id=session_id,
         )
-    else:
-        log.warning("connection kind %s is not served yet (connection=%s)", connection.kind, name)
+    finally:
+        runs.take(session_id)  # a session that never started leaves nothing behind

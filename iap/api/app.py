@@ -2,7 +2,8 @@
 
 Routes: /v1/login, /v1/refresh, /v1/stepup, /v1/token (listener token), /v1/whoami,
 /v1/connections[/{name}],
-/v1/requests[/{id}[/approve|/deny]], /v1/events (server-sent events), /v1/audit,
+/v1/requests[/{id}[/approve|/deny]], /v1/runs[/{id}] (`iap run`: one approval for a whole
+script, see iap/runs.py), /v1/events (server-sent events), /v1/audit,
 /healthz, /readyz, /metrics, /v1/openapi.json. Bearer access tokens on everything under /v1
 but login and refresh. Errors are JSON `{"error": CODE, "message": TEXT}`; a refused approve
 whose approver needs a fresh MFA answers 401 with an RFC 9470 `WWW-Authenticate` challenge.
@@ -17,6 +18,7 @@ Blocking work (password hashing, store reads of many rows) runs in worker thread
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -28,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from iap import runs
 from iap.approvals import ApprovalError, Approver, StepUpRequired, request_json
 from iap.classify.types import Risk
 from iap.config import ConnectionConfig
@@ -255,6 +258,64 @@ def build_app(services: Services) -> Starlette:
         done = approvals.deny(request.path_params["id"], approver(claims), reason)
         return JSONResponse(request_json(done))
 
+    async def create_run(request: Request, claims: Claims) -> Response:
+        """Classify a script up front; open one approval request for it if anything in it
+        needs one (`iap run`)."""
+        body = await _json_body(request)
+        name, script, reason = (
+            _field(body, "connection"),
+            _field(body, "script"),
+            _field(body, "reason"),
+        )
+        c = services.config.connection(name)
+        if c is None:
+            raise ApprovalError(404, f"no connection named {name!r}: `iap ls` lists yours")
+        if not usable(policy_for(c, claims)):
+            raise ApprovalError(403, f"the policy does not let {claims.sub} read on {name}")
+        if c.kind not in runs.RUN_KINDS:
+            raise ApprovalError(400, f"{name} is a {c.kind} connection: iap run has no client")
+        if len(script) > runs.MAX_SCRIPT_CHARS:
+            raise ApprovalError(
+                400, f"the script is over {runs.MAX_SCRIPT_CHARS} characters: split it"
+            )
+        plan = await anyio.to_thread.run_sync(
+            partial(
+                runs.plan_run,
+                services.config,
+                user=claims.sub,
+                roles=tuple(claims.roles),
+                connection=c,
+                script=script,
+            )
+        )
+        if not plan.statements:
+            raise ApprovalError(400, "the script has no statements")
+        denied = plan.denied
+        if denied is not None:
+            raise ApprovalError(
+                403, f"statement {denied.number} is refused: {denied.decision.reason}"
+            )
+        if not plan.held:
+            return JSONResponse(runs.run_json(None, plan))
+        opened = await runs.open_run(
+            services, plan, user=claims.sub, connection=c, script=script, reason=reason
+        )
+        return JSONResponse(runs.run_json(opened))
+
+    async def get_run(request: Request, claims: Claims) -> Response:
+        try:
+            wait = float(request.query_params.get("wait", "0"))
+        except ValueError:
+            wait = math.nan
+        if not math.isfinite(wait):
+            raise ApprovalError(400, "wait takes a number of seconds")
+        found = await runs.wait_run(services, request.path_params["id"], approver(claims), wait)
+        return JSONResponse(runs.run_json(found))
+
+    async def cancel_run(request: Request, claims: Claims) -> Response:
+        done = await runs.cancel_run(services, request.path_params["id"], approver(claims))
+        return JSONResponse(runs.run_json(done))
+
     async def events(request: Request, claims: Claims) -> Response:
         session = request.query_params.get("session")
 
@@ -317,6 +378,9 @@ def build_app(services: Services) -> Starlette:
             Route("/v1/requests/{id}", authed(get_request)),
             Route("/v1/requests/{id}/approve", authed(approve), methods=["POST"]),
             Route("/v1/requests/{id}/deny", authed(deny), methods=["POST"]),
+            Route("/v1/runs", authed(create_run), methods=["POST"]),
+            Route("/v1/runs/{id}", authed(get_run), methods=["GET"]),
+            Route("/v1/runs/{id}", authed(cancel_run), methods=["DELETE"]),
             Route("/v1/events", authed(events)),
             Route("/v1/audit", authed(audit)),
             Route("/v1/openapi.json", openapi),
@@ -370,6 +434,13 @@ OPENAPI: dict[str, Any] = {
         "/v1/requests/{id}": {"get": _op("One approval request")},
         "/v1/requests/{id}/approve": {"post": _op("Approve (401 + RFC 9470 challenge if stale)")},
         "/v1/requests/{id}/deny": {"post": _op("Deny, with an optional reason")},
+        "/v1/runs": {
+            "post": _op("A script for `iap run`: classified; one approval request if needed")
+        },
+        "/v1/runs/{id}": {
+            "get": _op("A run's status; ?wait=S waits up to S seconds for its decision"),
+            "delete": _op("Withdraw a pending run (its requester)"),
+        },
         "/v1/events": {"get": _op("Server-sent events of the caller's sessions and requests")},
         "/v1/audit": {"get": _op("Audit rows (admin or auditor role)")},
         "/healthz": {"get": _op("Liveness", False)},

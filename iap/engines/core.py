@@ -7,7 +7,9 @@ to do. The gate owns what is the same whatever the protocol:
 - the decision: the strictest over the unit's classes (deny > hold > allow);
 - a hold: the approval request, reading ahead from the client meanwhile (so that one who
   leaves is noticed at once), and what the hold ended with;
-- counting and auditing what was refused.
+- counting and auditing what was refused;
+- an approved `iap run` (iap/runs.py): in its session, a statement the policy would hold
+  passes when its text is one of the run's statements and its class is at most the run's.
 
 It answers with a Verdict: forward (with the label the audit row will carry), or refuse
 (with the message and whether the client cancelled). Forwarding, refusing and the audit
@@ -99,6 +101,11 @@ class StatementGate:
             session.count(decision.risk, "deny")
             session.audit(decision.risk, "deny", sql, outcome="blocked", error=decision.reason)
             return Verdict(False, message=f"iap: {decision.reason}")
+        grant = session.run_grant
+        # Bound parameters were not part of the script the approver saw: only whole texts pass.
+        if grant is not None and params is None and grant.covers(sql, decision.risk):
+            session.count(decision.risk, "run")
+            return Verdict(True, grant.label)
         async with trio.open_nursery() as watch:
             watch.start_soon(self.client.read_ahead_while_held)
             result = await session.hold(
