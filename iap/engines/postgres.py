@@ -770,23 +770,19 @@ class PostgresSession:
         await self._forward(frames, steps, part, sync=sync)
 
     async def _notify_hold(self, request: ApprovalRequest) -> None:
-        how = (
-            f"iap approve {request.id}"
-            if request.approval == "self"
-            else f"iap approve {request.id}  (by a reviewer"
-            + (
-                f" with role {' or '.join(request.approver_roles)}"
-                if request.approver_roles
-                else ""
-            )
-            + ")"
-        )
+        if request.approval == "self":
+            how = f"To release it run: iap approve {request.id}"
+        else:  # four eyes: the requester cannot approve, so say who can
+            roles = request.approver_roles
+            with_role = f" with role {' or '.join(roles)}" if roles else ""
+            n = request.min_approvals
+            who = f"{n} reviewers{with_role}" if n > 1 else f"a reviewer{with_role}"
+            how = f"It needs {who} (not you) to run: iap approve {request.id}"
         notice = pgm.NoticeResponse.make(
             severity="WARNING",
             code="01000",
             message=(
-                f"iap: statement held for approval: request {request.id} ({request.risk}). "
-                f"To release it run: {how}"
+                f"iap: statement held for approval: request {request.id} ({request.risk}). {how}"
             ),
             detail="; ".join(request.reasons) or None,
             hint=(

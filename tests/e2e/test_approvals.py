@@ -59,7 +59,8 @@ async def test_four_eyes_needs_two_reviewers_and_never_the_requester(
     psql = await start_psql(port, database)
     await psql.send("DELETE FROM items;")
     request_id = (await psql.err.wait_for(r"iap approve ([A-Z2-9]{6})")).group(1)
-    assert "by a reviewer with role dba" in psql.err.text
+    # the requester is told who may approve, not to approve it themselves
+    assert "It needs 2 reviewers with role dba (not you) to run: iap approve" in psql.err.text
 
     own = await alice.run("approve", request_id, "--code", gateway.fresh_code("alice"))
     assert own.returncode == 1
