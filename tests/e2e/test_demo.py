@@ -156,8 +156,10 @@ def test_pgserver_is_loaded_without_the_xdg_runtime_dir_warning() -> None:
 
 def test_make_demo_takes_the_port_from_make() -> None:
     def planned(*args: str) -> str:
-        ran = subprocess.run(["make", "-n", "demo", *args], cwd=REPO, capture_output=True,
-                             text=True, check=True)  # fmt: skip
+        # run from `make test` too: no directory messages from the nested make
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+        ran = subprocess.run(["make", "--no-print-directory", "-n", "demo", *args], cwd=REPO,
+                             capture_output=True, text=True, check=True, env=env)  # fmt: skip
         return ran.stdout.splitlines()[-1].rstrip()
 
     assert planned("PORT=6543").endswith("/iap demo --port 6543")
