@@ -6,7 +6,9 @@ check of the approver's last MFA event (`max_age`), the `grace` window, and waki
 session. The store is the source of truth: every status change is a compare-and-set there,
 so a request is decided exactly once even across workers; a waiting session is woken at once
 by an in-process event, and re-reads the store periodically to learn of decisions taken by
-another worker or replica. Never forwards anything itself: sessions do that.
+another worker or replica. Never forwards anything itself: sessions do that. Never calls the
+store on the event loop (but in `get`, which is blocking): the async methods run their store
+work in a worker thread and then wake sessions and publish events back on the loop.
 """
 
 from __future__ import annotations
@@ -162,21 +164,39 @@ class Approvals:
             return False
         return not request.approver_roles or bool(set(who.roles) & set(request.approver_roles))
 
-    def visible_to(self, who: Approver, *, status: str | None = None) -> list[ApprovalRequest]:
-        return [
-            r
-            for r in self.store.list_requests(status=status)
-            if r.user == who.name or self.may_review(r, who)
-        ]
+    async def visible_to(
+        self, who: Approver, *, status: str | None = None
+    ) -> list[ApprovalRequest]:
+        found = await trio.to_thread.run_sync(partial(self.store.list_requests, status=status))
+        return [r for r in found if r.user == who.name or self.may_review(r, who)]
 
-    def get(self, request_id: str, who: Approver) -> ApprovalRequest:
+    async def get(self, request_id: str, who: Approver) -> ApprovalRequest:
+        """The request, read in a worker thread; ApprovalError 404 if `who` may not see it."""
+        return await trio.to_thread.run_sync(self._visible, request_id, who)
+
+    def _visible(self, request_id: str, who: Approver) -> ApprovalRequest:
+        """`get`, blocking (a store read): for worker threads only."""
         request = self.store.get_request(request_id.upper())
         if request is None or not (request.user == who.name or self.may_review(request, who)):
             raise ApprovalError(404, f"no request {request_id} that you can see")
         return request
 
-    def approve(self, request_id: str, who: Approver) -> ApprovalRequest:
-        request = self.get(request_id, who)
+    async def approve(self, request_id: str, who: Approver) -> ApprovalRequest:
+        """Add `who`'s approval in a worker thread; once there are enough, release the hold."""
+        done = await trio.to_thread.run_sync(self._approve_in_store, request_id, who)
+        if done.status == "pending":  # more approvals needed
+            self._publish("request.approval_added", done)
+            count = f"{len(done.approvals)}/{done.min_approvals}"
+            _logged("approval_added", done, by=who.name, approvals=count)
+            return done
+        self._wake(done)
+        _logged("approved", done, by=",".join(done.approvals) or who.name)
+        return done
+
+    def _approve_in_store(self, request_id: str, who: Approver) -> ApprovalRequest:
+        """approve's store side (blocking): still pending with one approval more, or
+        approved."""
+        request = self._visible(request_id, who)
         if not self.may_review(request, who):
             if request.approval == "peer" and who.name == request.user:
                 raise ApprovalError(403, "you cannot approve your own request (four eyes)")
@@ -188,34 +208,35 @@ class Approvals:
         if updated is None:
             raise ApprovalError(409, f"request {request.id} is no longer pending")
         if len(updated.approvals) < updated.min_approvals:
-            self._publish("request.approval_added", updated)
-            count = f"{len(updated.approvals)}/{updated.min_approvals}"
-            _logged("approval_added", updated, by=who.name, approvals=count)
             return updated
         done = self.store.transition_request(
             request.id, "approved", decided_by=who.name, ts=self.clock()
         )
         if done is None:
             raise ApprovalError(409, f"request {request.id} is no longer pending")
-        self._wake(done)
-        _logged("approved", done, by=",".join(done.approvals) or who.name)
         return done
 
-    def deny(self, request_id: str, who: Approver, reason: str | None) -> ApprovalRequest:
-        request = self.get(request_id, who)
-        if request.status != "pending":
-            raise ApprovalError(409, f"request {request.id} is {request.status}")
+    async def deny(self, request_id: str, who: Approver, reason: str | None) -> ApprovalRequest:
         text = reason or f"denied by {who.name}"
-        done = self.store.transition_request(
-            request.id, "denied", decided_by=who.name, reason=text, ts=self.clock()
-        )
-        if done is None:
-            raise ApprovalError(409, f"request {request.id} is no longer pending")
+        done = await trio.to_thread.run_sync(self._deny_in_store, request_id, who, text)
         self._wake(done)
         _logged("denied", done, by=who.name, reason=text)
         return done
 
+    def _deny_in_store(self, request_id: str, who: Approver, reason: str) -> ApprovalRequest:
+        """deny's store side (blocking)."""
+        request = self._visible(request_id, who)
+        if request.status != "pending":
+            raise ApprovalError(409, f"request {request.id} is {request.status}")
+        done = self.store.transition_request(
+            request.id, "denied", decided_by=who.name, reason=reason, ts=self.clock()
+        )
+        if done is None:
+            raise ApprovalError(409, f"request {request.id} is no longer pending")
+        return done
+
     def _check_fresh_mfa(self, request: ApprovalRequest, who: Approver) -> None:
+        """Blocking (a store read): raises StepUpRequired if who's last MFA is too old."""
         last = self.store.last_mfa_event(who.name)
         if request.max_age <= 0:
             fresh = last is not None and last >= request.created_at

@@ -97,14 +97,7 @@ def _forget_dead_handles(pgdata: Path) -> None:
     except (OSError, ValueError):
         return
 
-    def alive(pid: int) -> bool:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+    from iap.live import alive
 
     path.write_text(json.dumps([p for p in pids if isinstance(p, int) and alive(p)]))
 

@@ -9,8 +9,9 @@ ended with an error to their clients, then everything closes and the audit queue
 into the store. At start it raises the soft limit on open files to the hard limit.
 
 An address it cannot listen on is one line (GatewayStartError: which address, which key, what
-to do). A process that handles signals writes its pid under `<data_dir>/run/` (`gateway.pid`,
-or `worker-I.pid` under --workers) and re-reads its config file on SIGHUP (`reload_config`,
+to do). A process that handles signals writes its pid under `<data_dir>/run/<config>-<hash>/`
+(`gateway.pid`, or `worker-I.pid` under --workers; one folder per config file, so gateways with
+different configs may share a data_dir) and re-reads its config file on SIGHUP (`reload_config`,
 which `iap admin reload` triggers): connections, rules and policy apply to the next statement
 (sessions cache decisions per risk class and must drop them when `services.config` is a new
 object), sessions the new config no longer allows end, keys bound at start are kept and logged
@@ -20,6 +21,7 @@ as needing a restart, and a config that does not load is logged while the runnin
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import logging
 import os
@@ -55,18 +57,19 @@ from iap.config import (
 from iap.events import EventBus
 from iap.identity import Identity
 from iap.listeners import start_listeners
+from iap.live import prune_stale
 from iap.logfmt import event
 from iap.metrics import Metrics
 from iap.policy import Action, decide
 from iap.services import Services
-from iap.store.base import Store
+from iap.store.base import Store, StoreUnavailable
 from iap.store.sqlite import SQLiteStore
 from iap.tls import TLSFiles, ensure_generated, server_context
 
 log = logging.getLogger("iap.gateway")
 
 HOUSEKEEPING_INTERVAL = 3600.0
-REVOCATION_CHECK = 2.0  # seconds between checks that open sessions' users are still enabled
+REVOCATION_CHECK = 2.0  # seconds between checks for sessions to end (disabled user, kill)
 DRAIN_POLL = 0.05  # seconds between looks at the sessions left while stopping
 CLOSE_TIMEOUT = 5.0  # seconds for stopped sessions to tell their clients, before cancelling
 
@@ -135,30 +138,36 @@ async def _housekeeping(services: Services) -> None:
 
 
 async def _watch_revocations(services: Services) -> None:
-    """End the running sessions of users who were disabled (or removed) since they began:
-    an access token that merely expires does not end a session; revoked access does."""
+    """End the running sessions of users who were disabled (or removed) since they began
+    (an access token that merely expires does not end a session; revoked access does), and
+    those an operator asked to end (`iap admin sessions kill`)."""
+    await trio.to_thread.run_sync(prune_stale, services.store)  # rows of gateways gone
     while True:
         await trio.sleep(REVOCATION_CHECK)
-        sessions = list(services.sessions.values())
-        for name in {s.user for s in sessions}:
-            user = services.store.get_user(name)
-            if user is None or user.disabled:
-                for session in sessions:
-                    if session.user == name:
-                        session.revoke(f"user {name} was disabled")
+        try:
+            await services.live.check_ends()
+        except StoreUnavailable as e:
+            log.warning("could not check for sessions to end: %s", e)
 
 
 # -- pid files: how `iap admin reload` finds the gateway -------------------------------------
 
 
-def run_dir(config: GatewayConfig) -> Path:
-    return config.gateway.data_dir / "run"
+def run_dir(config: GatewayConfig, config_path: Path | None) -> Path:
+    """The run files of the gateway started from `config_path` (resolved; None: started
+    without a file, as the demo's is): `<data_dir>/run/<file stem>-<hash of its path>`.
+    Gateways started from different files may share a data_dir (the benchmark's do)."""
+    if config_path is None:
+        return config.gateway.data_dir / "run" / "no-config-file"
+    digest = hashlib.sha256(str(config_path).encode()).hexdigest()[:10]
+    return config.gateway.data_dir / "run" / f"{config_path.stem}-{digest}"
 
 
-def pid_file(config: GatewayConfig, worker: int | None = None) -> Path:
+def pid_file(config: GatewayConfig, config_path: Path | None, worker: int | None = None) -> Path:
     """`gateway.pid`: the process an operator signals (the only one, or the supervisor of
     --workers); `worker-I.pid`: worker I of several."""
-    return run_dir(config) / ("gateway.pid" if worker is None else f"worker-{worker + 1}.pid")
+    name = "gateway.pid" if worker is None else f"worker-{worker + 1}.pid"
+    return run_dir(config, config_path) / name
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -201,9 +210,9 @@ class ReloadResult:
     message: str
 
 
-def reload_status_file(config: GatewayConfig) -> Path:
+def reload_status_file(config: GatewayConfig, config_path: Path | None) -> Path:
     """Where the gateway (worker 1) reports its latest reload for `iap admin reload`."""
-    return run_dir(config) / "reload.json"
+    return run_dir(config, config_path) / "reload.json"
 
 
 def reload_config(services: Services, path: Path) -> ReloadResult:
@@ -261,7 +270,7 @@ def _end_disallowed_sessions(services: Services) -> int:
     """End the sessions whose connection is gone, or whose user may no longer read on it
     (the test `iap ls` applies); the others go on. Returns how many ended."""
     config, ended = services.config, 0
-    for session in list(services.sessions.values()):
+    for session in services.live:
         name = session.connection.name
         if config.connection(name) is None:
             why = f"connection {name} was removed from the gateway's config"
@@ -403,7 +412,7 @@ async def _stop_when_asked(stop: trio.Event, hurry: trio.Event, handle_signals: 
 
 async def _sessions_closed(services: Services, hurry: trio.Event | None = None) -> None:
     """Return when no session is left (or when `hurry` is set)."""
-    while services.sessions and not (hurry is not None and hurry.is_set()):
+    while len(services.live) and not (hurry is not None and hurry.is_set()):
         await trio.sleep(DRAIN_POLL)
 
 
@@ -413,10 +422,10 @@ async def _drain(services: Services, stop_accepting: trio.Event, hurry: trio.Eve
     stop_accepting.set()
     services.approvals.stopping.set()  # holds end, their sessions with them
     grace = services.config.gateway.shutdown_grace
-    log.info("gateway draining sessions=%d grace_s=%g", len(services.sessions), grace)
+    log.info("gateway draining sessions=%d grace_s=%g", len(services.live), grace)
     with trio.move_on_after(grace):
         await _sessions_closed(services, hurry)
-    left = list(services.sessions.values())
+    left = list(services.live)
     if left:
         log.info("gateway ending sessions=%d reason=shutdown_grace_over", len(left))
         with trio.move_on_after(CLOSE_TIMEOUT):
@@ -514,8 +523,9 @@ async def run_gateway(
         workers=workers,
     )
     stop, hurry = trio.Event(), trio.Event()
-    pid = pid_file(config, None if workers == 1 else worker) if handle_signals else None
-    report = reload_status_file(config) if handle_signals and worker == 0 else None
+    index = None if workers == 1 else worker
+    pid = pid_file(config, config_path, index) if handle_signals else None
+    report = reload_status_file(config, config_path) if handle_signals and worker == 0 else None
     status = _StartStatus(task_status, pid)
     try:
         async with trio.open_nursery() as watcher:  # the one part the caller's cancel reaches

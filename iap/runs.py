@@ -11,7 +11,8 @@ Owns:
 - waiting for the run's decision on the API (the request expires as a hold would), and its
   withdrawal by the requester;
 - claiming an approved run for one tunnel session (the run's user and connection, approved
-  within RUN_START_WINDOW, never used before) and the RunGrant that session then holds: a
+  within RUN_START_WINDOW, never used before: a compare-and-set in the store, so across
+  processes and workers too) and the RunGrant that session then holds: a
   statement the policy would hold passes when its text's hash is one of the run's and its
   class is at most the run's (StatementGate.judge asks `RunGrant.covers`). A denial stays a
   denial, and the grant ends with its session.
@@ -852,9 +853,8 @@ def _audit(services: Services, request: ApprovalRequest, decision: str, outcome:
 
 @dataclass
 class _Runs:
-    """What one gateway process remembers of runs (see claim: `used` is per process)."""
+    """What one gateway process remembers of runs."""
 
-    used: set[str] = field(default_factory=set)
     ended: set[str] = field(default_factory=set)  # runs whose end is audited
 
 
@@ -865,8 +865,8 @@ def _runs(services: Services) -> _Runs:
     return _STATE.setdefault(services, _Runs())
 
 
-def _own_run(services: Services, run_id: str, who: Approver) -> ApprovalRequest:
-    request = services.approvals.get(run_id, who)  # ApprovalError 404 when not visible
+async def _own_run(services: Services, run_id: str, who: Approver) -> ApprovalRequest:
+    request = await services.approvals.get(run_id, who)  # ApprovalError 404 when not visible
     if run_marker(request) is None:
         raise ApprovalError(404, f"request {request.id} is a held statement, not a run")
     return request
@@ -884,7 +884,7 @@ def _ended(services: Services, request: ApprovalRequest) -> ApprovalRequest:
 async def wait_run(services: Services, run_id: str, who: Approver, wait: float) -> ApprovalRequest:
     """The run's request once decided, or after `wait` seconds (at most MAX_WAIT); a run
     nobody decided before its rule's timeout expires here, as a held statement would."""
-    request = _own_run(services, run_id, who)
+    request = await _own_run(services, run_id, who)
     if request.status == "pending":
         left = request.expires_at - services.clock()
         with trio.move_on_after(max(min(wait, MAX_WAIT, left), 0.0)):
@@ -899,7 +899,7 @@ async def wait_run(services: Services, run_id: str, who: Approver, wait: float) 
 
 async def cancel_run(services: Services, run_id: str, who: Approver) -> ApprovalRequest:
     """The requester withdraws a pending run (Ctrl-C on `iap run`)."""
-    request = _own_run(services, run_id, who)
+    request = await _own_run(services, run_id, who)
     if request.user != who.name:
         raise ApprovalError(403, f"run {request.id} is {request.user}'s to withdraw")
     if request.status == "pending":
@@ -944,16 +944,18 @@ async def claim(
         raise RunRefused(f"run {request.id} is for {request.connection}, not {connection.name}")
     if request.status != "approved":
         raise RunRefused(f"run {request.id} is {request.status}, not approved")
-    state = _runs(services)
     decided = request.decided_at or 0.0
-    if request.id in state.used:
-        raise RunRefused(f"run {request.id} was used already: start a new `iap run`")
     if services.clock() - decided > RUN_START_WINDOW:
         raise RunRefused(
             f"run {request.id} was approved more than {RUN_START_WINDOW:g}s ago: start a new"
             " `iap run`"
         )
-    state.used.add(request.id)  # before the wait below: a second hello cannot slip in
+    # Compare-and-set in the store: one session per approval, whichever process claims it.
+    claimed = await trio.to_thread.run_sync(
+        services.store.claim_request, request.id, services.clock()
+    )
+    if not claimed:
+        raise RunRefused(f"run {request.id} was used already: start a new `iap run`")
     hashes = await trio.to_thread.run_sync(_statement_hashes, request.sql, connection.kind)
     if marker.get("kind") != connection.kind or marker.get("digest") != _digest(hashes):
         raise RunRefused(f"run {request.id} no longer matches its script: start a new `iap run`")

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from iap.approvals import Approvals
 from iap.auditqueue import AuditQueue
 from iap.config import GatewayConfig
 from iap.events import EventBus
 from iap.identity import Identity
+from iap.live import LiveSessions
 from iap.metrics import Metrics
 from iap.store.base import AuditRecord, Store
-
-if TYPE_CHECKING:
-    from iap.session import Session
 
 
 @dataclass(eq=False)
@@ -32,15 +29,16 @@ class Services:
     metrics: Metrics
     clock: Callable[[], float]
     audit: AuditQueue  # records queued here are stored in batches by its writer task
-    sessions: dict[str, Session] = field(default_factory=dict)
-    # PostgreSQL cancel keys the gateway handed to clients: (pid, secret) -> session id
-    cancel_keys: dict[tuple[int, int], str] = field(default_factory=dict)
+    live: LiveSessions = field(init=False)  # the sessions it serves and their cancel keys
     tunnel_port: int = 0  # the bound tunnel port (the config may say 0: any free port)
     listen_ports: dict[str, int] = field(default_factory=dict)  # connection -> direct listener
     # Benchmarks only (IAP_UNSAFE_NO_CLASSIFY=1): every statement passes as a read, unparsed.
     classify_statements: bool = True
     workers: int = 1  # with more than one, cancel keys live in the store
     ready: bool = False
+
+    def __post_init__(self) -> None:
+        self.live = LiveSessions(self)
 
     def audit_auth(
         self, user: str, what: str, failure: str | None, *, connection: str = ""

@@ -81,11 +81,12 @@ class Session:
     # an approved `iap run` this session runs (the tunnel's hello named it): its statements
     # pass where the policy would hold them (StatementGate.judge); it ends with the session
     run_grant: RunGrant | None = None
+    _closed: bool = False
 
     def __post_init__(self) -> None:
         if self.run_grant is None:
             self.run_grant = take(self.id)
-        self.services.sessions[self.id] = self
+        self.services.live.add(self)
         self.services.metrics.connections_open.labels(kind=self.connection.kind).inc()
         self._publish("session.opened")
 
@@ -102,7 +103,9 @@ class Session:
             self.revoke(STOPPING)
 
     def close(self) -> None:
-        if self.services.sessions.pop(self.id, None) is not None:
+        """The session ended (LiveSessions.end calls this once it forgot the session)."""
+        if not self._closed:
+            self._closed = True
             self.services.metrics.connections_open.labels(kind=self.connection.kind).dec()
             self.client_gone.set()
             self._publish("session.closed")

@@ -115,7 +115,8 @@ async def _serve_tunnel(services: Services, stream: FastStream, peer: str) -> No
         if not isinstance(token, str) or not isinstance(name, str):
             raise HelloError("bad_hello", "the hello needs a token and a connection name")
         try:
-            claims = services.identity.verify_access_token(token)
+            # in a worker thread: verifying reads the user from the store
+            claims = await trio.to_thread.run_sync(services.identity.verify_access_token, token)
         except AuthError as e:
             raise HelloError(e.code, f"{e}; run `iap login`") from None
         connection = services.config.connection(name)

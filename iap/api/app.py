@@ -12,7 +12,8 @@ Only a token problem is labelled `invalid_token`: a wrong step-up code is 401 `b
 mistakes it for an expired token and retries it (each try counts as a failed attempt).
 `/v1/connections` lists the connections the caller may use (the policy does not deny them
 reads), each with what the policy does with every risk class for the caller.
-Blocking work (password hashing, store reads of many rows) runs in worker threads.
+Blocking work (every store call, token checks included, and password hashing) runs in worker
+threads: the event loop also serves the sessions.
 """
 
 from __future__ import annotations
@@ -88,17 +89,18 @@ def build_app(services: Services) -> Starlette:
     identity = services.identity
     approvals = services.approvals
 
-    def claims_of(request: Request) -> Claims:
+    async def claims_of(request: Request) -> Claims:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise AuthError("token_invalid", "missing bearer token")
-        return identity.verify_access_token(token.strip())
+        # in a worker thread: verifying reads the user from the store
+        return await anyio.to_thread.run_sync(identity.verify_access_token, token.strip())
 
     def authed(fn: Callable[[Request, Claims], Awaitable[Response]]) -> Handler:
         async def handler(request: Request) -> Response:
             try:
-                claims = claims_of(request)
+                claims = await claims_of(request)
                 return await fn(request, claims)
             except AuthError as e:
                 return auth_error(e)
@@ -181,10 +183,11 @@ def build_app(services: Services) -> Starlette:
         )
 
     async def listener_token(request: Request, claims: Claims) -> Response:
-        token, expires_in = identity.issue_listener_token(claims)
+        token, expires_in = await anyio.to_thread.run_sync(identity.issue_listener_token, claims)
         return JSONResponse({"token": token, "expires_in": expires_in})
 
     async def whoami(request: Request, claims: Claims) -> Response:
+        last_mfa = await anyio.to_thread.run_sync(services.store.last_mfa_event, claims.sub)
         return JSONResponse(
             {
                 "user": claims.sub,
@@ -192,7 +195,7 @@ def build_app(services: Services) -> Starlette:
                 "auth_time": claims.auth_time,
                 "exp": claims.exp,
                 "device": claims.device,
-                "last_mfa": services.store.last_mfa_event(claims.sub),
+                "last_mfa": last_mfa,
             }
         )
 
@@ -238,15 +241,15 @@ def build_app(services: Services) -> Starlette:
 
     async def list_requests(request: Request, claims: Claims) -> Response:
         status = request.query_params.get("status")
-        found = approvals.visible_to(approver(claims), status=status)
+        found = await approvals.visible_to(approver(claims), status=status)
         return JSONResponse([request_json(r) for r in found])
 
     async def get_request(request: Request, claims: Claims) -> Response:
-        found = approvals.get(request.path_params["id"], approver(claims))
+        found = await approvals.get(request.path_params["id"], approver(claims))
         return JSONResponse(request_json(found))
 
     async def approve(request: Request, claims: Claims) -> Response:
-        done = approvals.approve(request.path_params["id"], approver(claims))
+        done = await approvals.approve(request.path_params["id"], approver(claims))
         return JSONResponse(request_json(done))
 
     async def deny(request: Request, claims: Claims) -> Response:
@@ -255,7 +258,7 @@ def build_app(services: Services) -> Starlette:
         except ApprovalError:
             body = {}
         reason = body.get("reason") if isinstance(body.get("reason"), str) else None
-        done = approvals.deny(request.path_params["id"], approver(claims), reason)
+        done = await approvals.deny(request.path_params["id"], approver(claims), reason)
         return JSONResponse(request_json(done))
 
     async def create_run(request: Request, claims: Claims) -> Response:

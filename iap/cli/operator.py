@@ -1,4 +1,5 @@
-"""Operator commands: `gateway run|check|config-reference`, `admin user ...`, `admin reload`,
+"""Operator commands: `gateway run|check|config-reference`, `admin user ...`,
+`admin sessions [kill]`, `admin reload`,
 `audit [verify|checkpoint]`, `classify`, `demo`.
 
 Wiring only: heavy modules are imported inside each command, output goes through
@@ -30,14 +31,21 @@ if TYPE_CHECKING:
     from iap.store.base import AuditRecord, Store
 
 gateway_app = typer.Typer(help="Run the gateway.", no_args_is_help=True)
-admin_app = typer.Typer(help="Administer users; reload a running gateway.", no_args_is_help=True)
+admin_app = typer.Typer(
+    help="Administer users and live sessions; reload a running gateway.", no_args_is_help=True
+)
 user_app = typer.Typer(help="Users of the gateway.", no_args_is_help=True)
+sessions_app = typer.Typer(
+    help="The sessions the gateway serves now; end one.", invoke_without_command=True
+)
 audit_app = typer.Typer(help="Read and verify the audit log.", invoke_without_command=True)
 admin_app.add_typer(user_app, name="user")
+admin_app.add_typer(sessions_app, name="sessions")
 
 CONFIG_HELP = "Gateway config file (default: $IAP_CONFIG)"
 DEMO_PORT = 15432  # `make demo PORT=N` changes it; not 6432, PgBouncer's
 RELOAD_WAIT = 10.0  # seconds `iap admin reload` waits for the gateway's answer
+KILL_WAIT = 10.0  # seconds `iap admin sessions kill` waits for the session to end
 FOLLOW_INTERVAL = 1.0  # seconds between looks for new audit rows (`iap audit --follow`)
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -144,15 +152,14 @@ def gateway_run(
 
 
 def _not_running(cfg: GatewayConfig, path: Path) -> None:
-    """One gateway per data_dir (--workers share one): a second start is refused by name."""
+    """One gateway per config file (--workers are one): a second start is refused by name."""
     from iap.gateway import pid_file, read_pid
 
-    running = read_pid(pid_file(cfg))
+    running = read_pid(pid_file(cfg, path))
     if running is not None:
         raise AgentError(
-            f"a gateway is already running with data_dir {cfg.gateway.data_dir} (pid"
-            f" {running}): stop it first, or apply a changed config with"
-            f" `iap admin reload --config {path}`"
+            f"a gateway is already running from {path} (pid {running}): stop it first, or"
+            f" apply a changed config with `iap admin reload --config {path}`"
         )
 
 
@@ -166,11 +173,11 @@ def _supervise(cfg: GatewayConfig, path: Path, workers: int, log_level: str | No
 
     def forward(signum: int, frame: object) -> None:
         for index in range(workers):
-            pid = read_pid(pid_file(cfg, index))
+            pid = read_pid(pid_file(cfg, path, index))
             if pid is not None:
                 os.kill(pid, signal.SIGHUP)
 
-    own = pid_file(cfg)
+    own = pid_file(cfg, path)
     write_pid_file(own)
     previous = signal.signal(signal.SIGHUP, forward)
     try:
@@ -207,9 +214,9 @@ def gateway_config_reference() -> None:
 
 @admin_app.command("reload")
 def admin_reload(config: Path = typer.Option(None, help=CONFIG_HELP)) -> None:
-    """Make the running gateway re-read its config (SIGHUP to the pid in
-    <data_dir>/run/gateway.pid): new connections and rules apply to the next statement,
-    sessions the new config still allows stay open."""
+    """Make the running gateway re-read its config (SIGHUP to the gateway started from this
+    file, found under <data_dir>/run/): new connections and rules apply to the next
+    statement, sessions the new config still allows stay open."""
     import json
 
     from agent import output
@@ -217,14 +224,15 @@ def admin_reload(config: Path = typer.Option(None, help=CONFIG_HELP)) -> None:
 
     # The file is checked here first (the gateway checks it again, with its own environment).
     cfg = _servable(config, secrets=False)
-    where = pid_file(cfg)
+    path = _config_path(config).resolve()
+    where = pid_file(cfg, path)
     pid = read_pid(where)
     if pid is None:
         raise AgentError(
             f"no running gateway for {_config_path(config)} (no live pid in {where}):"
             f" start it with `iap gateway run --config {_config_path(config)}`"
         )
-    report = reload_status_file(cfg)
+    report = reload_status_file(cfg, path)
     sent = time.time()
     os.kill(pid, signal.SIGHUP)
     deadline = time.monotonic() + RELOAD_WAIT
@@ -419,6 +427,65 @@ def user_list(
     use_json(json_)
     with _store(_load(config)) as store:
         render.users(store.list_users(), json_)
+
+
+# -- live sessions --------------------------------------------------------------------------
+
+
+@sessions_app.callback()
+def sessions_list(
+    ctx: typer.Context,
+    json_: bool = typer.Option(False, "--json", help="A JSON array of sessions"),
+    config: Path = typer.Option(None, help=CONFIG_HELP),
+) -> None:
+    """List the sessions the gateway serves now (every worker's): who, which connection,
+    from where, since when, and the request a held statement waits on."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from agent.output import use_json
+    from iap.cli import render
+    from iap.live import prune_stale
+
+    use_json(json_)
+    with _store(_load(config)) as store:
+        found = prune_stale(store)
+        held = {r.session_id: r.id for r in store.list_requests(status="pending")}
+    render.sessions(found, held, json_)
+
+
+@sessions_app.command("kill")
+def sessions_kill(
+    session_id: str = typer.Argument(..., metavar="ID", help="The session (a unique prefix)"),
+    reason: str = typer.Option("", help="Why (the user's client and the audit log see it)"),
+    config: Path = typer.Option(None, help=CONFIG_HELP),
+) -> None:
+    """End a live session: a held statement is cancelled, the client gets an error saying
+    who ended it and why, and the audit log has a `killed` row."""
+    import getpass
+
+    from agent import output
+    from iap.live import prune_stale
+
+    with _store(_load(config)) as store:
+        live = prune_stale(store)
+        matches = [s for s in live if s.id.startswith(session_id.lower())] if session_id else []
+        if len(matches) != 1:
+            what = "no live session" if not matches else "more than one live session"
+            raise AgentError(f"{what} matches {session_id!r}: `iap admin sessions` lists them")
+        target = matches[0]
+        why = f"ended by operator {getpass.getuser()}" + (f": {reason}" if reason else "")
+        if store.end_session(target.id, why) is None:
+            raise AgentError(f"session {target.id} is ending already")
+        deadline = time.monotonic() + KILL_WAIT
+        while time.monotonic() < deadline:
+            if all(s.id != target.id for s in store.list_sessions()):
+                output.say(f"session {target.id} of {target.user} on {target.connection} ended")
+                return
+            time.sleep(0.2)
+    raise AgentError(
+        f"session {target.id} was asked to end but is still open after {KILL_WAIT:g}s: is its"
+        f" gateway (pid {target.gateway_pid}) stuck?"
+    )
 
 
 # -- audit ----------------------------------------------------------------------------------

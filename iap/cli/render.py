@@ -1,4 +1,4 @@
-"""How the operator commands print: users and audit rows as text or JSON.
+"""How the operator commands print: users, live sessions and audit rows as text or JSON.
 
 Built on agent/output.py's conventions (results on stdout, one-line errors, --json: a finite
 listing is one JSON array, a single result one object). Streams are JSON lines: `iap audit
@@ -16,11 +16,11 @@ from typing import Any
 
 from agent import output
 from iap.audit import printable
-from iap.store.base import AuditRecord, User
+from iap.store.base import AuditRecord, LiveSession, User
 
 AUDIT_DECISIONS = (
     "allow", "grace", "deny", "hold", "approved", "denied", "expired", "abandoned",
-    "cancelled", "login", "stepup", "listener",
+    "cancelled", "killed", "login", "stepup", "listener",
 )  # fmt: skip
 AUDIT_LEGEND = "SEQ TIME USER CONNECTION RISK DECISION OUTCOME [request= by= rows= error=] SQL"
 SQL_WIDTH = 120  # characters of SQL on a plain audit line
@@ -57,6 +57,43 @@ def users(found: list[User], as_json: bool) -> None:
             for u in found
         ]
         output.say(output.table(["NAME", "ROLES", "STATE", "CREATED", "LAST LOGIN"], rows))
+
+
+def session_json(session: LiveSession, held: str | None) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "user": session.user,
+        "connection": session.connection,
+        "kind": session.kind,
+        "client_address": session.client_address,
+        "started_at": session.started_at,
+        "gateway_pid": session.gateway_pid,
+        "held_request": held,
+        "ending": session.end_reason,
+    }
+
+
+def sessions(found: list[LiveSession], held: dict[str, str], as_json: bool) -> None:
+    """Live sessions; `held`: session id -> the request its statement waits on."""
+    if as_json:
+        output.emit_json([session_json(s, held.get(s.id)) for s in found])
+    elif not found:
+        output.say("no live sessions")
+    else:
+        rows = [
+            [
+                s.id,
+                _word(s.user),
+                _word(s.connection),
+                s.kind,
+                _word(s.client_address),
+                _when(s.started_at),
+                f"held:{held[s.id]}" if s.id in held else "ending" if s.end_reason else "-",
+            ]
+            for s in found
+        ]
+        headers = ["ID", "USER", "CONNECTION", "KIND", "CLIENT", "STARTED", "STATE"]
+        output.say(output.table(headers, rows))
 
 
 def enrolment(uri: str) -> None:

@@ -46,7 +46,6 @@ from iap.classify import Classification, LexState, Risk, classify
 from iap.classify.types import PreparedFacts, SessionStep, steps_change_lexing
 from iap.config import ConnectionConfig
 from iap.engines.backend_tls import BackendTLSError
-from iap.engines.cancel_keys import KILL_SECRET, forget_cancel_key, new_cancel_key
 from iap.engines.core import ClientGone, StatementGate
 from iap.engines.mysql_startup import (
     ER_DBACCESS_DENIED,
@@ -70,9 +69,10 @@ from iap.engines.mysql_startup import (
     send_error,
 )
 from iap.engines.relay import ClientInput, pump_backend
+from iap.live import KILL_SECRET
 from iap.policy import Action, Decision
 from iap.services import Services
-from iap.session import CANCELLED, Session
+from iap.session import Session
 from iap.store.base import ApprovalRequest
 from protocols.errors import ProtocolError, RemoteProtocolError
 from protocols.mysql.messages import Capability, Command, HandshakeV10, OkPacket
@@ -605,8 +605,7 @@ class MySQLSession:
         services = self.session.services
         what = what.upper()
         ok = encode_packet(packet.last_seq + 1, OkPacket(0, 0, 2, 0).encode())
-        session_id = services.cancel_keys.get((connection_id, KILL_SECRET))
-        target = services.sessions.get(session_id) if session_id else None
+        target = services.live.by_key((connection_id, KILL_SECRET))
         if target is None:
             if services.workers == 1:
                 return False
@@ -634,19 +633,11 @@ class MySQLSession:
         """A KILL of an id another worker gave this user (found in the store): ends the
         hold there (-1), or returns the backend thread id to kill when the session is on the
         same connection; None when the id is not one the gateway gave this user."""
-        services = self.session.services
-        key = services.store.get_cancel_key(connection_id, KILL_SECRET)
-        if key is None or key.user != self.session.user:
+        live = self.session.services.live
+        key, ended_hold = await live.elsewhere((connection_id, KILL_SECRET), user=self.session.user)
+        if key is None:
             return None
-        held = [
-            r
-            for r in services.store.list_requests(status="pending")
-            if r.session_id == key.session_id
-        ]
-        for request in held:
-            await services.approvals.finish(request.id, "cancelled", CANCELLED)
-            log.info("KILL ended a hold in another worker session=%s", key.session_id)
-        if held:
+        if ended_hold:
             return -1
         if key.connection != self.session.connection.name or key.backend_pid is None:
             return None
@@ -702,8 +693,8 @@ async def serve(
             with trio.fail_after(STARTUP_TIMEOUT):
                 first = await next_packet(backend, backend_reader, "the database")
                 server = HandshakeV10.decode(first.payload)
-                kill_key = new_cancel_key(
-                    services, session, (server.connection_id, KILL_SECRET), secret=KILL_SECRET
+                kill_key = await services.live.issue_key(
+                    session, (server.connection_id, KILL_SECRET), secret=KILL_SECRET
                 )
                 connection_id = kill_key[0]
                 response, seq = await greet_client(client, client_reader, server, connection_id)
@@ -729,6 +720,7 @@ async def serve(
             my.lex = lex
             session.engine = my
             await client.send_all(encode_packet(seq, OkPacket(0, 0, ok.status, 0).encode()))
+            await services.live.started(session)
             log.info(
                 "session start session=%s user=%s connection=%s kind=mysql",
                 session.id,
@@ -773,7 +765,5 @@ async def serve(
     except (trio.BrokenResourceError, trio.ClosedResourceError):
         pass
     finally:
-        if connection_id is not None:
-            forget_cancel_key(services, (connection_id, KILL_SECRET))
-        session.close()
+        await services.live.end(session)
         log.info("session end session=%s", session.id)

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import re
 import ssl
+from functools import partial
 
 import trio
 
@@ -24,7 +25,6 @@ from iap.engines.relay import RECV_SIZE
 from iap.identity import LISTENER_AUDIENCE, AuthError, Claims
 from iap.netio import FastStream, authenticated, connect_tcp, connect_unix
 from iap.services import Services
-from iap.session import CANCELLED
 from protocols.errors import ProtocolError
 from protocols.postgres import messages as pgm
 from protocols.postgres.auth import AuthenticationFailed, ClientAuthenticator
@@ -399,8 +399,7 @@ async def cancel_backend(connection: ConnectionConfig, process_id: int, secret_k
 
 async def handle_cancel(services: Services, process_id: int, secret_key: int) -> None:
     """A CancelRequest: ends a hold in progress, or is passed on to the session's backend."""
-    session_id = services.cancel_keys.get((process_id, secret_key))
-    session = services.sessions.get(session_id) if session_id else None
+    session = services.live.by_key((process_id, secret_key))
     if session is not None:
         if session.request_cancel():
             log.info("cancel ended a hold session=%s", session.id)
@@ -416,18 +415,12 @@ async def _cancel_in_other_worker(services: Services, process_id: int, secret_ke
     """The session lives in another worker: end its hold through the store (the holding
     worker reads the request's status back within a second), or cancel its backend query
     with the backend's own key."""
-    key = services.store.get_cancel_key(process_id, secret_key)
+    key, ended_hold = await services.live.elsewhere((process_id, secret_key))
     if key is None:
         log.info("cancel request with an unknown key ignored")
         return
-    held = [
-        r for r in services.store.list_requests(status="pending") if r.session_id == key.session_id
-    ]
-    for request in held:
-        await services.approvals.finish(request.id, "cancelled", CANCELLED)
-        log.info("cancel ended a hold in another worker session=%s", key.session_id)
     connection = services.config.connection(key.connection)
-    if not held and connection is not None and key.backend_pid is not None:
+    if not ended_hold and connection is not None and key.backend_pid is not None:
         assert key.backend_secret is not None
         await cancel_backend(connection, key.backend_pid, key.backend_secret)
 
@@ -446,7 +439,9 @@ async def check_token(
         raise StartupRefused("28000", "expected a password (the output of `iap token`)")
     try:
         token = msg.password.decode("utf-8", "replace").strip()
-        claims = services.identity.verify_access_token(token, audience=LISTENER_AUDIENCE)
+        # in a worker thread: verifying reads the user from the store
+        verify = partial(services.identity.verify_access_token, token, audience=LISTENER_AUDIENCE)
+        claims = await trio.to_thread.run_sync(verify)
     except AuthError as e:
         services.audit_auth(
             startup.params.get("user", "?"), "listener", str(e), connection=connection.name

@@ -33,7 +33,6 @@ import trio
 from iap.classify import Classification, LexState, Risk, classify
 from iap.config import ConnectionConfig
 from iap.engines.backend_tls import BackendTLSError
-from iap.engines.cancel_keys import forget_cancel_key, new_cancel_key
 from iap.engines.core import ClientGone, StatementGate
 from iap.engines.pg_startup import (
     LOGIN_TIMEOUT,
@@ -952,7 +951,6 @@ async def _serve_session(
     client_address: str,
 ) -> None:
     session = Session(services, user, roles, connection, client_address, id=session_id)
-    cancel_key: tuple[int, int] | None = None
     try:
         passed = check_startup(first, connection)
         try:
@@ -995,10 +993,11 @@ async def _serve_session(
                     await cancel_backend(connection, *backend_key)
 
                 session.cancel_backend = cancel_running
-                cancel_key = new_cancel_key(services, session, backend_key)
+                cancel_key = await services.live.issue_key(session, backend_key)
                 out.append(conn.send(pgm.BackendKeyData(*cancel_key)))
             out.append(conn.send(ready))
             await client.send_all(b"".join(out))
+            await services.live.started(session)
             log.info(
                 "session start session=%s user=%s connection=%s",
                 session.id,
@@ -1032,7 +1031,5 @@ async def _serve_session(
     except (trio.BrokenResourceError, trio.ClosedResourceError):
         pass
     finally:
-        if cancel_key is not None:
-            forget_cancel_key(services, cancel_key)
-        session.close()
+        await services.live.end(session)
         log.info("session end session=%s", session.id)

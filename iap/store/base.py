@@ -82,6 +82,22 @@ class CancelKey:
     created_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    """A session a gateway process serves now, as `iap admin sessions` lists it. The process
+    (`gateway_pid`) writes the row when the session starts and deletes it when it ends; rows
+    of a process that is gone are stale. `end_reason` set: an operator asked to end it."""
+
+    id: str
+    gateway_pid: int
+    user: str
+    connection: str
+    kind: str
+    client_address: str
+    started_at: float
+    end_reason: str | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditRecord:
     """One row of the audit trail. Any text field may hold text that is not UTF-8 (bytes
@@ -164,13 +180,17 @@ class Store(Protocol):
     def create_request(self, request: ApprovalRequest) -> None: ...
     def get_request(self, request_id: str) -> ApprovalRequest | None: ...
     def list_requests(
-        self, *, status: str | None = None, limit: int = 200
+        self, *, status: str | None = None, session_id: str | None = None, limit: int = 200
     ) -> list[ApprovalRequest]: ...
     def requests_changed_since(self, ts: float) -> list[ApprovalRequest]:
         """Requests opened or decided at or after ts (workers relay them as events)."""
 
     def add_approval(self, request_id: str, approver: str) -> ApprovalRequest | None:
         """Append approver (once) while the request is pending; None if not pending."""
+
+    def claim_request(self, request_id: str, ts: float) -> bool:
+        """Mark an approved request used, once: True for the first caller only, in any
+        process (an `iap run` approval admits one session)."""
 
     def transition_request(
         self,
@@ -202,6 +222,19 @@ class Store(Protocol):
     def audit_keyed_from(self) -> tuple[int, str] | None:
         """(first seq hashed under the audit key, its `iap.audit.keyed_from_mac`), as written
         once when the chain was keyed; None when missing or ambiguous."""
+
+    # live sessions (every gateway process of this store writes its own)
+    def put_session(self, session: LiveSession) -> None: ...
+    def delete_session(self, session_id: str) -> None: ...
+    def list_sessions(self) -> list[LiveSession]:
+        """Oldest first, stale rows included (the caller knows which processes live)."""
+
+    def end_session(self, session_id: str, reason: str) -> LiveSession | None:
+        """Ask the session's gateway to end it (its watcher does, within seconds); None when
+        there is no such session or it was asked already."""
+
+    def delete_sessions_of(self, gateway_pid: int) -> int:
+        """Forget the rows of a gateway process (one that is gone, or one starting afresh)."""
 
     # cancel keys shared by several workers
     def put_cancel_key(self, key: CancelKey) -> bool:

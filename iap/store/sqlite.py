@@ -36,12 +36,13 @@ from iap.store.base import (
     ApprovalRequest,
     AuditRecord,
     CancelKey,
+    LiveSession,
     RefreshToken,
     StoreUnavailable,
     User,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BUSY_TIMEOUT_S = 10.0
 _PAGE = 500  # audit rows fetched per lock acquisition while iterating
 
@@ -147,12 +148,29 @@ _KEYED_CHAIN = 4
 # v5: when each user last logged in (`iap admin user list`); NULL: not since v5.
 _SCHEMA_V5 = ("ALTER TABLE users ADD COLUMN last_login REAL",)
 
+# v6: the sessions each gateway process serves (`iap admin sessions` lists them and asks to
+# end one), and when an approved `iap run` was used (one session per approval, whichever
+# process or worker the run's session reaches).
+_SCHEMA_V6 = (
+    """CREATE TABLE IF NOT EXISTS live_sessions (
+        id TEXT PRIMARY KEY,
+        gateway_pid INTEGER NOT NULL,
+        user_name TEXT NOT NULL,
+        connection_name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        client_address TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        end_reason TEXT)""",
+    "ALTER TABLE requests ADD COLUMN used_at REAL",
+)
+
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: _SCHEMA_V1,
     2: _SCHEMA_V2,
     3: _SCHEMA_V3,
     4: _SCHEMA_V4,
     5: _SCHEMA_V5,
+    6: _SCHEMA_V6,
 }
 
 _REQUEST_COLUMNS = (
@@ -241,6 +259,24 @@ def _refresh_token(row: sqlite3.Row) -> RefreshToken:
         created_at=row["created_at"],
         expires_at=row["expires_at"],
         revoked=bool(row["revoked"]),
+    )
+
+
+_SESSION_COLUMNS = (
+    "id, gateway_pid, user_name, connection_name, kind, client_address, started_at, end_reason"
+)
+
+
+def _live_session(row: sqlite3.Row) -> LiveSession:
+    return LiveSession(
+        id=row["id"],
+        gateway_pid=row["gateway_pid"],
+        user=_untext(row["user_name"]),
+        connection=_untext(row["connection_name"]),
+        kind=row["kind"],
+        client_address=_untext(row["client_address"]),
+        started_at=row["started_at"],
+        end_reason=_untext(row["end_reason"]),
     )
 
 
@@ -574,13 +610,15 @@ class SQLiteStore:
         return _request(rows[0]) if rows else None
 
     def list_requests(
-        self, *, status: str | None = None, limit: int = 200
+        self, *, status: str | None = None, session_id: str | None = None, limit: int = 200
     ) -> list[ApprovalRequest]:
         """Newest first."""
-        where, args = ("WHERE status = ?", [status]) if status is not None else ("", [])
+        terms = [(t, v) for t, v in (("status", status), ("session_id", session_id)) if v]
+        where = " AND ".join(f"{t} = ?" for t, _ in terms)
         rows = self._read(
-            f"SELECT {_REQUEST_COLUMNS} FROM requests {where} ORDER BY created_at DESC, id LIMIT ?",
-            [*args, limit],
+            f"SELECT {_REQUEST_COLUMNS} FROM requests {'WHERE ' + where if where else ''}"
+            " ORDER BY created_at DESC, id LIMIT ?",
+            [*(v for _, v in terms), limit],
         )
         return [_request(row) for row in rows]
 
@@ -610,6 +648,16 @@ class SQLiteStore:
                 (_dumps(list(approvals)), request_id),
             )
             return replace(request, approvals=approvals)
+
+    def claim_request(self, request_id: str, ts: float) -> bool:
+        return (
+            self._write(
+                "UPDATE requests SET used_at = ? WHERE id = ? AND status = 'approved'"
+                " AND used_at IS NULL",
+                (ts, request_id),
+            )
+            == 1
+        )
 
     def transition_request(
         self,
@@ -737,6 +785,47 @@ class SQLiteStore:
             if len(rows) < _PAGE:
                 return
             after = rows[-1]["seq"]
+
+    # live sessions
+
+    def put_session(self, session: LiveSession) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO live_sessions (id, gateway_pid, user_name, connection_name,"
+            " kind, client_address, started_at, end_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                session.id,
+                session.gateway_pid,
+                _text(session.user),
+                _text(session.connection),
+                session.kind,
+                _text(session.client_address),
+                session.started_at,
+                _text(session.end_reason),
+            ),
+        )
+
+    def delete_session(self, session_id: str) -> None:
+        self._write("DELETE FROM live_sessions WHERE id = ?", (session_id,))
+
+    def list_sessions(self) -> list[LiveSession]:
+        rows = self._read(f"SELECT {_SESSION_COLUMNS} FROM live_sessions ORDER BY started_at, id")
+        return [_live_session(row) for row in rows]
+
+    def end_session(self, session_id: str, reason: str) -> LiveSession | None:
+        with self._transaction() as db:
+            changed = db.execute(
+                "UPDATE live_sessions SET end_reason = ? WHERE id = ? AND end_reason IS NULL",
+                (_text(reason), session_id),
+            ).rowcount
+            if not changed:
+                return None
+            row = db.execute(
+                f"SELECT {_SESSION_COLUMNS} FROM live_sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+            return _live_session(row)
+
+    def delete_sessions_of(self, gateway_pid: int) -> int:
+        return self._write("DELETE FROM live_sessions WHERE gateway_pid = ?", (gateway_pid,))
 
     # cancel keys (several workers)
 

@@ -484,7 +484,7 @@ async def test_the_session_lexing_state_follows_set_statements(
     my_gateway: Gateway, my_alice: Agent, my_port: ConnectedPort, backend: Backend
 ) -> None:
     def engine_lex() -> Any:
-        (session,) = list(my_gateway.services.sessions.values())
+        (session,) = list(my_gateway.services.live)
         return session.engine.lex
 
     conn = await in_thread(connect, my_port, backend)

@@ -90,9 +90,7 @@ async def leave_while_blocked(
     await client.send(*commands, *([(Command.QUIT, b"")] if quit else []))
     await client.aclose()
     with trio.fail_after(20):  # the gateway waits for the answers, or the session is over
-        while any(
-            not getattr(s.engine, "draining", True) for s in gateway.services.sessions.values()
-        ):
+        while any(not getattr(s.engine, "draining", True) for s in gateway.services.live):
             await trio.sleep(0.02)
     lock.release()
     return waiting

@@ -145,7 +145,7 @@ def items(backend: Backend) -> int:
 
 
 def engine(gateway: Gateway) -> Any:
-    (session,) = list(gateway.services.sessions.values())
+    (session,) = list(gateway.services.live)
     return session.engine
 
 

@@ -25,7 +25,7 @@ import pyotp
 import pytest
 import trio
 
-from tests.helpers import IAP, PgServer, previous_step_code, run_psql
+from tests.helpers import IAP, Agent, PgServer, previous_step_code, run_psql
 
 pytestmark = pytest.mark.e2e
 
@@ -98,6 +98,19 @@ async def add_user(config: Path, name: str, *roles: str) -> str:
         line for line in result.stdout.decode().splitlines() if line.startswith("otpauth://totp/")
     )
     return parse_qs(urlsplit(uri).query)["secret"][0]
+
+
+async def logged_in_agent(home: Path, config: Path, user: str, secret: str) -> Agent:
+    """`iap login` (password and the previous TOTP step's code) against the gateway that
+    `config` runs, with IAP_HOME `home`: an Agent to run `iap connect` and friends with."""
+    agent = Agent(home, None)  # type: ignore[arg-type]  # not run under the agent fixture
+    login = await agent.run(
+        "login", "--gateway", api_url(config), "--user", user, "--password-stdin",
+        "--code", await previous_step_code(pyotp.TOTP(secret)), "--ca", str(ca_file(config)),
+        stdin=b"correct horse battery\n",
+    )  # fmt: skip
+    assert login.returncode == 0, login.stderr.decode()
+    return agent
 
 
 def api_url(config: Path) -> str:

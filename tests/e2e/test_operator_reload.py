@@ -11,7 +11,6 @@ import signal
 import time
 from pathlib import Path
 
-import pyotp
 import pytest
 import trio
 
@@ -19,14 +18,13 @@ from iap.config import load_config
 from iap.gateway import reload_status_file
 from tests.e2e.test_operator import (
     add_user,
-    api_url,
-    ca_file,
     gateway_process,
     iap,
+    logged_in_agent,
     write_gateway_config,
 )
 from tests.e2e.test_psql import start_psql
-from tests.helpers import Agent, PgServer, StreamReader, previous_step_code
+from tests.helpers import PgServer, StreamReader
 
 pytestmark = pytest.mark.e2e
 
@@ -63,16 +61,10 @@ async def test_reload_applies_new_rules_and_connections_to_open_sessions(
 ) -> None:
     config = write_gateway_config(tmp_path, pg_server, database)
     original = config.read_text()
-    report_path = reload_status_file(load_config(config))
+    report_path = reload_status_file(load_config(config), config.resolve())
     secret = await add_user(config, "alice", "dev")
-    agent = Agent(tmp_path / "home", None)  # type: ignore[arg-type]  # logged in below
     async with gateway_process(config) as process:
-        login = await agent.run(
-            "login", "--gateway", api_url(config), "--user", "alice", "--password-stdin",
-            "--code", await previous_step_code(pyotp.TOTP(secret)), "--ca", str(ca_file(config)),
-            stdin=b"correct horse battery\n",
-        )  # fmt: skip
-        assert login.returncode == 0, login.stderr.decode()
+        agent = await logged_in_agent(tmp_path / "home", config, "alice", secret)
         async with agent.connect() as port:
             psql = await start_psql(port, database)
             await psql.send("INSERT INTO items VALUES (10, 'ten');")

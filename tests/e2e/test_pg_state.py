@@ -80,7 +80,7 @@ def items(pg_server: PgServer, database: str) -> int:
 
 
 def engine_of(gateway: Gateway) -> PostgresSession:
-    (found,) = [s.engine for s in gateway.services.sessions.values()]
+    (found,) = [s.engine for s in gateway.services.live]
     assert isinstance(found, PostgresSession)
     return found
 

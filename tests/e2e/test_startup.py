@@ -241,7 +241,7 @@ async def test_options_split_as_the_server_splits_them_cannot_hide_a_role(
     assert isinstance(error, asyncpg.InsufficientPrivilegeError), repr(error)
     assert "role='pg_monitor'" in str(error)
     assert gateway.services.store.list_requests() == []
-    assert not gateway.services.sessions
+    assert not len(gateway.services.live)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import closing
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,7 +28,7 @@ from iap.cli.main import app
 from iap.config import load_config
 from iap.gateway import open_identity, open_store, pid_file
 from iap.identity import AuthError, verify_password
-from iap.store.base import ApprovalRequest, AuditRecord
+from iap.store.base import ApprovalRequest, AuditRecord, LiveSession
 from tests.helpers import IAP, StreamReader
 
 PASSWORD = "correct horse battery"
@@ -124,7 +125,7 @@ def test_gateway_run_on_a_port_in_use_says_which_and_what_to_do(config: Path, ke
         f"iap: cannot listen on {address} ([gateway] {key}): address already in use: stop what"
         f" listens there (another gateway?) or change [gateway] {key} in {config.resolve()}"
     )
-    assert not pid_file(load_config(config)).exists()  # a failed start leaves no pid file
+    assert not pid_file(load_config(config), config.resolve()).exists()  # a failed start: none
 
 
 def test_gateway_run_on_a_taken_direct_listener(config: Path) -> None:
@@ -198,19 +199,59 @@ def lookalike() -> Iterator[subprocess.Popen[bytes]]:
         process.wait()
 
 
-def test_a_second_gateway_on_one_data_dir_is_refused_by_name(
+def test_a_second_gateway_from_one_config_is_refused_by_name(
     config: Path, lookalike: subprocess.Popen[bytes]
 ) -> None:
     cfg = load_config(config)
-    pid_file(cfg).parent.mkdir(parents=True)
-    pid_file(cfg).write_text(f"{lookalike.pid}\n")
+    pid_file(cfg, config.resolve()).parent.mkdir(parents=True)
+    pid_file(cfg, config.resolve()).write_text(f"{lookalike.pid}\n")
     ran = iap("gateway", "run", "--config", str(config))
     assert (ran.code, ran.error) == (
         1,
-        f"iap: a gateway is already running with data_dir {cfg.gateway.data_dir} (pid"
-        f" {lookalike.pid}): stop it first, or apply a changed config with"
+        f"iap: a gateway is already running from {config.resolve()} (pid {lookalike.pid}):"
+        f" stop it first, or apply a changed config with"
         f" `iap admin reload --config {config.resolve()}`",
     )
+
+
+# -- admin sessions (tests/e2e/test_operator_sessions.py kills one in a running gateway) -------
+
+
+def test_sessions_lists_live_rows_and_forgets_those_of_gateways_gone(config: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    mine = LiveSession("ab12cd34ef56ab78", os.getpid(), "alice", "pg-main", "postgres",
+                       "127.0.0.1:40000", 1_700_000_000.0)  # fmt: skip
+    with closing(open_store(load_config(config))) as store:
+        assert iap("admin", "sessions", "--config", str(config)).out == "no live sessions\n"
+        store.put_session(mine)
+        store.put_session(replace(mine, id="ab12ffff00000000", gateway_pid=int(dead.stdout)))
+        ran = iap("admin", "sessions", "--json", "--config", str(config))
+        assert ran.code == 0, ran.err
+        (listed,) = json.loads(ran.out)
+        assert listed == {
+            "id": mine.id, "user": "alice", "connection": "pg-main", "kind": "postgres",
+            "client_address": "127.0.0.1:40000", "started_at": 1_700_000_000.0,
+            "gateway_pid": os.getpid(), "held_request": None, "ending": None,
+        }  # fmt: skip
+        assert store.list_sessions() == [mine]  # the dead gateway's row is gone
+
+        # kill marks the row; with no gateway here to end it, the command says so.
+        ran = iap("admin", "sessions", "kill", "nosuch", "--config", str(config))
+        assert (ran.code, ran.error) == (
+            1,
+            "iap: no live session matches 'nosuch': `iap admin sessions` lists them",
+        )
+        store.put_session(replace(mine, id="ab12eeee00000000"))
+        ran = iap("admin", "sessions", "kill", "ab12", "--config", str(config))
+        assert (ran.code, ran.error) == (
+            1,
+            "iap: more than one live session matches 'ab12': `iap admin sessions` lists them",
+        )
+        store.delete_session("ab12eeee00000000")
+        store.end_session(mine.id, "ended by operator x")
+        ran = iap("admin", "sessions", "kill", "ab12", "--config", str(config))
+        assert (ran.code, ran.error) == (1, f"iap: session {mine.id} is ending already")
 
 
 # -- admin reload (errors; tests/e2e/test_operator_reload.py reloads a running gateway) -------
@@ -219,15 +260,15 @@ def test_a_second_gateway_on_one_data_dir_is_refused_by_name(
 def test_reload_without_a_running_gateway(config: Path) -> None:
     cfg = load_config(config)
     expected = (
-        f"iap: no running gateway for {config} (no live pid in {pid_file(cfg)}): start it with"
-        f" `iap gateway run --config {config}`"
+        f"iap: no running gateway for {config} (no live pid in"
+        f" {pid_file(cfg, config.resolve())}): start it with `iap gateway run --config {config}`"
     )
     ran = iap("admin", "reload", "--config", str(config))
     assert (ran.code, ran.error) == (1, expected)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
-    pid_file(cfg).parent.mkdir(parents=True)
-    pid_file(cfg).write_text(dead.stdout)  # a stale pid file
+    pid_file(cfg, config.resolve()).parent.mkdir(parents=True)
+    pid_file(cfg, config.resolve()).write_text(dead.stdout)  # a stale pid file
     ran = iap("admin", "reload", "--config", str(config))
     assert (ran.code, ran.error) == (1, expected)
 
@@ -236,8 +277,8 @@ def test_reload_checks_the_file_before_signalling(
     config: Path, lookalike: subprocess.Popen[bytes]
 ) -> None:
     cfg = load_config(config)
-    pid_file(cfg).parent.mkdir(parents=True)
-    pid_file(cfg).write_text(f"{lookalike.pid}\n")
+    pid_file(cfg, config.resolve()).parent.mkdir(parents=True)
+    pid_file(cfg, config.resolve()).write_text(f"{lookalike.pid}\n")
     config.write_text(config.read_text() + "[[rules]]\nrisks = ['write']\naction = 'dney'\n")
     ran = iap("admin", "reload", "--config", str(config))
     assert (ran.code, ran.error) == (

@@ -22,6 +22,7 @@ from iap.store.base import (
     ApprovalRequest,
     AuditRecord,
     CancelKey,
+    LiveSession,
     RefreshToken,
     StoreUnavailable,
     User,
@@ -308,6 +309,55 @@ def test_racing_deciders_on_two_connections_one_wins(tmp_path: Path) -> None:
     assert sum(r is not None for r in results) == 1
     for s in stores:
         s.close()
+
+
+def test_an_approved_request_is_claimed_once_across_connections(tmp_path: Path) -> None:
+    path = tmp_path / "iap.db"
+    stores = [SQLiteStore(path) for _ in range(4)]
+    stores[0].create_request(make_request())
+    assert not stores[0].claim_request("K7Q2XD", 5.0)  # pending: nothing to use yet
+    stores[0].transition_request("K7Q2XD", "approved", decided_by="bob", ts=10.0)
+    barrier = threading.Barrier(8)
+    results: list[bool] = []
+
+    def claim(s: SQLiteStore) -> None:
+        barrier.wait()
+        results.append(s.claim_request("K7Q2XD", 11.0))
+
+    threads = [threading.Thread(target=claim, args=(stores[i % 4],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False] * 7 + [True]
+    assert not stores[1].claim_request("K7Q2XD", 12.0)
+    assert not stores[1].claim_request("NOSUCH", 12.0)
+    for s in stores:
+        s.close()
+
+
+def test_live_sessions_round_trip_and_end_once(store: SQLiteStore) -> None:
+    mine = LiveSession("s1", 100, "alice", "pg-main", "postgres", "127.0.0.1:5000", 1.0)
+    other = LiveSession("s2", 200, NOT_UTF8, "my-main", "mysql", "", 2.0)
+    store.put_session(mine)
+    store.put_session(other)
+    assert store.list_sessions() == [mine, other]
+    ended = store.end_session("s1", "incident 42")
+    assert ended == replace(mine, end_reason="incident 42")
+    assert store.end_session("s1", "again") is None  # asked already
+    assert store.end_session("NOSUCH", "x") is None
+    store.delete_session("s1")
+    assert store.list_sessions() == [other]
+    assert store.delete_sessions_of(200) == 1
+    assert store.list_sessions() == []
+
+
+def test_requests_listed_by_session(store: SQLiteStore) -> None:
+    store.create_request(make_request("AAAAAA"))
+    store.create_request(replace(make_request("BBBBBB"), session_id="s2"))
+    assert [r.id for r in store.list_requests(session_id="s2")] == ["BBBBBB"]
+    assert [r.id for r in store.list_requests(status="pending", session_id="s1")] == ["AAAAAA"]
+    assert store.list_requests(status="approved", session_id="s1") == []
 
 
 # audit
