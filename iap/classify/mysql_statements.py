@@ -829,6 +829,9 @@ def _head(tokens: list[Token]) -> _Head | None:
             if v == "TABLES":
                 v = "TABLE"
             return _Head(v, i, replace, definer)
+        if v == "DEFINER" and is_word(tokens[i - 1], "SECURITY"):  # SQL SECURITY DEFINER
+            i += 1
+            continue
         if v == "DEFINER":
             j = i + 2 if i + 1 < len(tokens) and is_op(tokens[i + 1], "=") else i + 1
             who = tokens[j] if j < len(tokens) else None

@@ -243,6 +243,7 @@ class MySQLSession:
         self.last_prepared: tuple[int, Prepared] | None = None  # MariaDB's "last prepared"
         self.names = PreparedNames()  # SQL PREPARE names, as the server's answers say
         self._names_in_flight = 0  # forwarded commands whose answers may change the names
+        self.unanswered_seq = 0  # the answer's sequence number while a command is held
         self.safe_functions = frozenset(session.services.config.policy.safe_functions)
         self.input = ClientInput(client, session)
         self.gate = StatementGate(session, self.input)
@@ -415,7 +416,11 @@ class MySQLSession:
             if packet.payload[0] == Command.QUIT:
                 await self.backend.send_all(packet.raw)
                 return
+            # Until the command is forwarded or answered (a hold), an error that ends the
+            # session answers it: with the sequence number the client waits for.
+            self.unanswered_seq = packet.last_seq + 1
             await self._command(packet)
+            self.unanswered_seq = 0
 
     async def _command(self, packet: Packet) -> None:
         payload = packet.payload
@@ -748,7 +753,13 @@ async def serve(
                 )
             if session.revoked is not None:
                 log.info("session ended session=%s: %s", session.id, session.revoked)
-                await send_error(client, 0, 1927, "70100", f"iap: session ended: {session.revoked}")
+                await send_error(
+                    client,
+                    my.unanswered_seq,
+                    1927,
+                    "70100",
+                    f"iap: session ended: {session.revoked}",
+                )
         finally:
             await backend.aclose()  # the TLS stream when login switched to it
     except StartupRefused as e:

@@ -336,6 +336,42 @@ async def test_kill_query_of_an_own_connection_ends_its_hold_or_its_running_quer
     assert "victim" in tables(backend)
 
 
+async def test_an_operator_kill_ends_a_held_session_with_the_reason(
+    my_gateway: Gateway, my_port: ConnectedPort, backend: Backend
+) -> None:
+    """`iap admin sessions kill` (tests/e2e/test_operator_sessions.py does it on PostgreSQL):
+    the hold is cancelled, the client gets ER 1927 with the reason, nothing held ran."""
+    errors: list[Any] = []
+    held = await in_thread(connect, my_port, backend)
+    try:
+
+        def hold() -> None:
+            with pytest.raises(pymysql.MySQLError) as ended:
+                run(held, "DROP TABLE victim")
+            errors.append(ended.value.args)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(in_thread, hold)
+            request = await held_request(my_gateway)
+            config = str(my_gateway.config_path)
+            killed = await iap(
+                "admin", "sessions", "kill", request.session_id, "--reason", "maintenance",
+                "--config", config,
+            )  # fmt: skip
+            assert killed.returncode == 0, killed.stderr.decode()
+    finally:
+        held.close()
+    ((code, message),) = errors
+    assert code == 1927
+    assert message.startswith("iap: session ended: ended by operator ")
+    assert message.endswith(": maintenance")
+    assert "victim" in tables(backend)
+    assert my_gateway.services.store.get_request(request.id).status == "cancelled"
+    rows = await audit_records(my_gateway, lambda rs: any(r.decision == "killed" for r in rs))
+    (row,) = [r for r in rows if r.decision == "killed"]
+    assert (row.user, row.connection, row.session_id) == ("alice", "my-main", request.session_id)
+
+
 DENY_ADMIN = """
 [[rules]]
 risks = ["admin"]

@@ -13,7 +13,11 @@ mariadb 10.11 CLI (start, `\\s`, `status`), SQLAlchemy 2.0 with pymysql (connect
 inspect(): get_table_names, get_columns, get_indexes, get_foreign_keys, get_pk_constraint),
 MariaDB Connector/J 2.7.6 (Debian libmariadb-java; a throwaway Java program calling
 DatabaseMetaData getTables, getColumns, getPrimaryKeys, getIndexInfo, getImportedKeys) and
-mariadb-dump 10.11 (its server-side queries, and lines of the dump file it wrote).
+mariadb-dump 10.11 (its server-side queries, and lines of the dump file it wrote). Later, on
+MariaDB 10.11.19: pymysql 1.2.4, mysql-connector-python 26.10.0, the mariadb 10.11.19 CLI
+(interactive start, `\\s`, `use`: nothing new), mariadb-dump 10.11.19 of a database with a
+sequence, a view, a trigger, a function and a procedure, and that dump restored through the
+mariadb CLI (`mariadb db < dump.sql`), statement by statement as the CLI sent it.
 """
 
 from __future__ import annotations
@@ -228,6 +232,207 @@ CAPTURED: list[tuple[str, str, str]] = [
     ("/*!40000 ALTER TABLE `customers` DISABLE KEYS */", D, "captured: dump file"),
     ("LOCK TABLES `customers` WRITE", W, "captured: dump file"),
     ("DROP TABLE IF EXISTS `customers`", X, "captured: dump file"),
+    # Later captures, MariaDB 10.11.19 on this machine, same method, only what the captures
+    # above lack (the rest were the same statements, or the same for another table):
+    # -- pymysql 1.2.4: connect(autocommit=True), begin(), commit (the rest as above)
+    ("BEGIN", R, "captured: pymysql begin()"),
+    # -- mysql-connector-python 26.10.0 (pure Python): connect, a query, commit
+    (
+        "SET NAMES 'utf8mb4' COLLATE 'utf8mb4_general_ci'",
+        R,
+        "captured: mysql-connector-python connect",
+    ),
+    ("SET @@session.autocommit = OFF", R, "captured: mysql-connector-python connect"),
+    ("SELECT @@session.sql_mode", R, "captured: mysql-connector-python connect"),
+    # -- mariadb-dump 10.11.19, by default (LOCK TABLES) and with --single-transaction --routines
+    # --events, of a database that also has a sequence, a view, a trigger, a function and a
+    # procedure: its queries the capture above did not show
+    (
+        (
+            "SELECT DISTINCT TABLESPACE_NAME, FILE_NAME, LOGFILE_GROUP_NAME, EXTENT_SIZE, "
+            "INITIAL_SIZE, ENGINE FROM INFORMATION_SCHEMA.FILES WHERE FILE_TYPE = 'DATAFILE' "
+            "AND TABLESPACE_NAME IN (SELECT DISTINCT TABLESPACE_NAME FROM "
+            "INFORMATION_SCHEMA.PARTITIONS WHERE TABLE_SCHEMA IN ('corpus_capture_my')) ORDER "
+            "BY TABLESPACE_NAME, LOGFILE_GROUP_NAME"
+        ),
+        R,
+        "captured: mariadb-dump",
+    ),
+    (
+        (
+            "LOCK TABLES `customers` READ /*!32311 LOCAL */,`drop` READ /*!32311 LOCAL "
+            "*/,`order_seq` READ /*!32311 LOCAL */,`orders` READ /*!32311 LOCAL */,`v_orders` "
+            "READ /*!32311 LOCAL */"
+        ),
+        W,
+        "captured: mariadb-dump; read locks the tables while it dumps them",
+    ),
+    ("SHOW CREATE SEQUENCE `order_seq`", R, "captured: mariadb-dump"),
+    ("SELECT next_not_cached_value FROM `order_seq`", R, "captured: mariadb-dump"),
+    ("SET SESSION character_set_results = 'utf8mb4'", R, "captured: mariadb-dump"),
+    ("SELECT /*!40001 SQL_NO_CACHE */ `id`, `truncate` FROM `drop`", R, "captured: mariadb-dump"),
+    ("SHOW FIELDS FROM `v_orders`", R, "captured: mariadb-dump"),
+    (
+        (
+            "SELECT CHECK_OPTION, DEFINER, SECURITY_TYPE,        CHARACTER_SET_CLIENT, "
+            "COLLATION_CONNECTION FROM information_schema.views WHERE table_name='v_orders' "
+            "AND table_schema='corpus_capture_my'"
+        ),
+        R,
+        "captured: mariadb-dump",
+    ),
+    ("SHOW CREATE TRIGGER `trg_orders_status`", R, "captured: mariadb-dump"),
+    ("show events", R, "captured: mariadb-dump"),
+    ("SHOW FUNCTION STATUS WHERE Db = 'corpus_capture_my'", R, "captured: mariadb-dump"),
+    ("SHOW CREATE FUNCTION `f_double`", R, "captured: mariadb-dump"),
+    ("SHOW PROCEDURE STATUS WHERE Db = 'corpus_capture_my'", R, "captured: mariadb-dump"),
+    ("SHOW CREATE PROCEDURE `p_total`", R, "captured: mariadb-dump"),
+    ("SHOW PACKAGE STATUS WHERE Db = 'corpus_capture_my'", R, "captured: mariadb-dump"),
+    ("SHOW PACKAGE BODY STATUS WHERE Db = 'corpus_capture_my'", R, "captured: mariadb-dump"),
+    # -- restoring that dump through the mariadb CLI 10.11.19 (`mariadb db < dump.sql`), as
+    # the CLI sends it: the -- comments stripped, the sandbox-mode line's \- run by the CLI
+    # itself and the rest of its comment sent with the next statement.
+    (
+        "/*!50001 CREATE ALGORITHM=UNDEFINED */\n/*!50013 DEFINER=`root`@`localhost` SQL"
+        " SECURITY DEFINER */\n/*!50001 VIEW `v_orders` AS select `orders`.`id` AS `id`,"
+        "`orders`.`total` AS `total` from `orders` */",
+        A,
+        "captured: restoring a mariadb-dump file (a view with a DEFINER runs as that user)",
+    ),
+    (
+        (
+            "/*M!999999 enable the sandbox mode */ \n\n\n\n\n\n\n"
+            "/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */"
+        ),
+        R,
+        "captured: restore",
+    ),
+    ("/*!40101 SET @OLD_CHARACTER_SET_RESULTS=@@CHARACTER_SET_RESULTS */", R, "captured: restore"),
+    ("/*!40101 SET @OLD_COLLATION_CONNECTION=@@COLLATION_CONNECTION */", R, "captured: restore"),
+    ("DROP SEQUENCE IF EXISTS `order_seq`", X, "captured: restore"),
+    (
+        (
+            "CREATE SEQUENCE `order_seq` start with 1 minvalue 1 maxvalue 9223372036854775806 "
+            "increment by 1 cache 1000 nocycle ENGINE=InnoDB"
+        ),
+        D,
+        "captured: restore",
+    ),
+    ("DO SETVAL(`order_seq`, 1, 0)", W, "captured: restore"),
+    (
+        (
+            "CREATE TABLE `customers` (\n"
+            "  `id` int(11) NOT NULL,\n"
+            "  `email` varchar(100) NOT NULL,\n"
+            "  `deleted_at` datetime DEFAULT NULL,\n"
+            "  `drop_count` int(11) NOT NULL DEFAULT 0,\n"
+            "  `delete` int(11) NOT NULL DEFAULT 0,\n"
+            "  PRIMARY KEY (`id`)\n"
+            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci"
+        ),
+        D,
+        "captured: restore",
+    ),
+    (
+        (
+            "INSERT INTO `customers` VALUES\n"
+            "(1,'a@example.com',NULL,0,0),\n"
+            "(2,'b@example.com',NULL,0,0)"
+        ),
+        W,
+        "captured: restore",
+    ),
+    (
+        (
+            "CREATE TABLE `orders` (\n"
+            "  `id` int(11) NOT NULL,\n"
+            "  `customer_id` int(11) NOT NULL,\n"
+            "  `total` decimal(10,2) NOT NULL DEFAULT 0.00,\n"
+            "  `note` text DEFAULT NULL,\n"
+            "  `status` varchar(20) DEFAULT NULL,\n"
+            "  PRIMARY KEY (`id`),\n"
+            "  KEY `idx_customer` (`customer_id`),\n"
+            "  CONSTRAINT `fk_customer` FOREIGN KEY (`customer_id`) REFERENCES `customers` "
+            "(`id`)\n"
+            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci"
+        ),
+        D,
+        "captured: restore",
+    ),
+    (
+        "INSERT INTO `orders` VALUES\n(1,1,10.00,'first','new'),\n(2,2,20.00,NULL,'paid')",
+        W,
+        "captured: restore",
+    ),
+    ("/*!50003 SET @saved_cs_client      = @@character_set_client */", R, "captured: restore"),
+    ("/*!50003 SET @saved_cs_results     = @@character_set_results */", R, "captured: restore"),
+    ("/*!50003 SET @saved_col_connection = @@collation_connection */", R, "captured: restore"),
+    ("/*!50003 SET character_set_client  = utf8mb3 */", R, "captured: restore"),
+    ("/*!50003 SET character_set_results = utf8mb3 */", R, "captured: restore"),
+    ("/*!50003 SET collation_connection  = utf8mb3_general_ci */", R, "captured: restore"),
+    ("/*!50003 SET @saved_sql_mode       = @@sql_mode */", R, "captured: restore"),
+    (
+        (
+            "/*!50003 SET sql_mode              = "
+            "'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,"
+            "NO_ENGINE_SUBSTITUTION' */"
+        ),
+        R,
+        "captured: restore",
+    ),
+    (
+        (
+            "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER "
+            "trg_orders_status BEFORE INSERT ON orders FOR EACH ROW SET NEW.status = "
+            "COALESCE(NEW.status, 'new') \n"
+            "*/"
+        ),
+        A,
+        "captured: restore",
+    ),
+    ("/*!50003 SET sql_mode              = @saved_sql_mode */", R, "captured: restore"),
+    ("/*!50003 SET character_set_client  = @saved_cs_client */", R, "captured: restore"),
+    ("/*!50003 SET character_set_results = @saved_cs_results */", R, "captured: restore"),
+    ("/*!50003 SET collation_connection  = @saved_col_connection */", R, "captured: restore"),
+    ("/*!50001 DROP VIEW IF EXISTS `v_orders`*/", X, "captured: restore"),
+    ("SET @saved_cs_client     = @@character_set_client", R, "captured: restore"),
+    ("SET character_set_client = utf8mb4", R, "captured: restore"),
+    (
+        "/*!50001 CREATE VIEW `v_orders` AS SELECT\n NULL AS `id`,\n NULL AS `total` */",
+        D,
+        "captured: restore",
+    ),
+    ("SET character_set_client = @saved_cs_client", R, "captured: restore"),
+    ("/*!50003 DROP FUNCTION IF EXISTS `f_double` */", X, "captured: restore"),
+    (
+        (
+            "CREATE DEFINER=`root`@`localhost` FUNCTION `f_double`(x INT) RETURNS int(11)\n"
+            "    DETERMINISTIC\n"
+            "RETURN x * 2"
+        ),
+        A,
+        "captured: restore",
+    ),
+    ("/*!50003 DROP PROCEDURE IF EXISTS `p_total` */", X, "captured: restore"),
+    (
+        "CREATE DEFINER=`root`@`localhost` PROCEDURE `p_total`()\nSELECT SUM(total) FROM orders",
+        A,
+        "captured: restore",
+    ),
+    ("/*!50001 SET @saved_cs_client          = @@character_set_client */", R, "captured: restore"),
+    ("/*!50001 SET @saved_cs_results         = @@character_set_results */", R, "captured: restore"),
+    ("/*!50001 SET @saved_col_connection     = @@collation_connection */", R, "captured: restore"),
+    ("/*!50001 SET character_set_client      = utf8mb3 */", R, "captured: restore"),
+    ("/*!50001 SET character_set_results     = utf8mb3 */", R, "captured: restore"),
+    ("/*!50001 SET collation_connection      = utf8mb3_general_ci */", R, "captured: restore"),
+    ("/*!50001 SET character_set_client      = @saved_cs_client */", R, "captured: restore"),
+    ("/*!50001 SET character_set_results     = @saved_cs_results */", R, "captured: restore"),
+    ("/*!50001 SET collation_connection      = @saved_col_connection */", R, "captured: restore"),
+    ("/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */", R, "captured: restore"),
+    ("/*!40014 SET UNIQUE_CHECKS=@OLD_UNIQUE_CHECKS */", W, "captured: restore"),
+    ("/*!40101 SET CHARACTER_SET_CLIENT=@OLD_CHARACTER_SET_CLIENT */", R, "captured: restore"),
+    ("/*!40101 SET CHARACTER_SET_RESULTS=@OLD_CHARACTER_SET_RESULTS */", R, "captured: restore"),
+    ("/*!40111 SET SQL_NOTES=@OLD_SQL_NOTES */", R, "captured: restore"),
 ]
 
 SCARY_READS: list[tuple[str, str, str]] = [

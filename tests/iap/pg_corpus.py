@@ -593,12 +593,13 @@ SCARY_READS: list[Case] = _group(
 
 # ---------------------------------------------------------------------------- client traffic
 # Statements real clients send on their own: every one must classify as read (pgbench's and
-# the ORM's writes are bounded writes). Captured on this machine against PostgreSQL 15.20 with
-# the server's statement log (`ALTER DATABASE iapcap SET log_statement = 'all'`, read from
-# /var/log/postgresql, then reset), in a scratch database `iapcap` holding customers(id serial,
-# name), orders(id serial, customer_id -> customers, note, amount CHECK >= 0), an expression
-# index orders_note, a view big_orders, a function order_total(int) and a procedure
-# archive_orders(). Kept byte for byte (extended-protocol statements with their $n).
+# the ORM's writes are bounded writes, pg_dump's LOCK TABLE is a write). Captured on this
+# machine against PostgreSQL 15.20 with the server's statement log (`ALTER DATABASE iapcap
+# SET log_statement = 'all'`, read from /var/log/postgresql, then reset), in a scratch
+# database `iapcap` holding customers(id serial, name), orders(id serial, customer_id ->
+# customers, note, amount CHECK >= 0), an expression index orders_note, a view big_orders, a
+# function order_total(int) and a procedure archive_orders(). Kept byte for byte
+# (extended-protocol statements with their $n). Blocks naming 15.18 are later captures.
 
 
 # psql 15 with -E against PostgreSQL 15, scratch database with table orders (serial id,
@@ -1460,6 +1461,58 @@ PSQL: list[Case] = [
         R,
         "psql 15.20: \\dg",
     ),
+    # psql 15.18 (Debian 15.18-0+deb12u1) against PostgreSQL 15.18, captured the same way
+    # (log_statement set for psql's session only, by PGOPTIONS): `psql -X -c` with \d, \dt,
+    # \l, \dn, \df, \du, \dT, \ds, \dv and \d orders, orders having a foreign key; only what
+    # the captures above lack (the rest differ at most in an oid). psql sends nothing of its
+    # own when it starts or quits.
+    *_group(
+        "psql 15.18: \\d orders (a table with a foreign key)",
+        (
+            (
+                "SELECT true as sametable, conname,\n"
+                "  pg_catalog.pg_get_constraintdef(r.oid, true) as condef,\n"
+                "  conrelid::pg_catalog.regclass AS ontable\n"
+                "FROM pg_catalog.pg_constraint r\n"
+                "WHERE r.conrelid = '98340' AND r.contype = 'f'\n"
+                "     AND conparentid = 0\n"
+                "ORDER BY conname"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT conname, conrelid::pg_catalog.regclass AS ontable,\n"
+                "       pg_catalog.pg_get_constraintdef(oid, true) AS condef\n"
+                "  FROM pg_catalog.pg_constraint c\n"
+                " WHERE confrelid IN (SELECT pg_catalog.pg_partition_ancestors('98340')\n"
+                "                     UNION ALL VALUES ('98340'::pg_catalog.regclass))\n"
+                "       AND contype = 'f' AND conparentid = 0\n"
+                "ORDER BY conname;"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT t.tgname, pg_catalog.pg_get_triggerdef(t.oid, true), t.tgenabled, "
+                "t.tgisinternal,\n"
+                "  CASE WHEN t.tgparentid != 0 THEN\n"
+                "    (SELECT u.tgrelid::pg_catalog.regclass\n"
+                "     FROM pg_catalog.pg_trigger AS u,\n"
+                "          pg_catalog.pg_partition_ancestors(t.tgrelid) WITH ORDINALITY AS "
+                "a(relid, depth)\n"
+                "     WHERE u.tgname = t.tgname AND u.tgrelid = a.relid\n"
+                "           AND u.tgparentid = 0\n"
+                "     ORDER BY a.depth LIMIT 1)\n"
+                "  END AS parent\n"
+                "FROM pg_catalog.pg_trigger t\n"
+                "WHERE t.tgrelid = '98340' AND (NOT t.tgisinternal OR (t.tgisinternal AND "
+                "t.tgenabled = 'D'))\n"
+                "ORDER BY 1;"
+            ),
+            R,
+        ),
+    ),
 ]
 
 
@@ -2252,7 +2305,10 @@ SQLALCHEMY_REFLECTION: list[Case] = [
 
 
 # psycopg 3.3.9: connect (transaction mode), a query with parameters, commit; connect with
-# autocommit, a query, TypeInfo.fetch(conn, "hstore").
+# autocommit, a query, TypeInfo.fetch(conn, "hstore"). Then, against PostgreSQL 15.18 (with
+# PGOPTIONS='-c log_statement=all'): EnumInfo, CompositeInfo, RangeInfo and
+# MultirangeInfo.fetch (what register_enum and register_composite need), and a server-side
+# cursor named c read in two steps inside a transaction.
 PSYCOPG: list[Case] = [
     ("BEGIN", R, "psycopg 3.3.9: connection start (non-autocommit)"),
     ("SELECT $1::int, $2::text", R, "psycopg 3.3.9: server-side binding"),
@@ -2270,12 +2326,89 @@ PSYCOPG: list[Case] = [
         R,
         "psycopg 3.3.9: TypeInfo.fetch('hstore')",
     ),
+    *_group(
+        "psycopg 3.3.9",
+        (
+            (
+                "SELECT name, oid, array_oid, regtype, array_agg(label) AS labels\n"
+                "FROM (\n"
+                "    SELECT\n"
+                "        t.typname AS name, t.oid AS oid, t.typarray AS array_oid,\n"
+                "        t.oid::regtype::text AS regtype, e.enumlabel AS label\n"
+                "    FROM pg_type t\n"
+                "    LEFT JOIN  pg_enum e\n"
+                "    ON e.enumtypid = t.oid\n"
+                "    WHERE t.oid = to_regtype($1)\n"
+                "    ORDER BY e.enumsortorder\n"
+                ") x\n"
+                "GROUP BY name, oid, array_oid, regtype\n"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT\n"
+                "    t.typname AS name, t.oid AS oid, t.typarray AS array_oid,\n"
+                "    t.oid::regtype::text AS regtype,\n"
+                "    coalesce(a.fnames, '{}') AS field_names,\n"
+                "    coalesce(a.ftypes, '{}') AS field_types\n"
+                "FROM pg_type t\n"
+                "LEFT JOIN (\n"
+                "    SELECT\n"
+                "        attrelid,\n"
+                "        array_agg(attname) AS fnames,\n"
+                "        array_agg(atttypid) AS ftypes\n"
+                "    FROM (\n"
+                "        SELECT a.attrelid, a.attname, a.atttypid\n"
+                "        FROM pg_attribute a\n"
+                "        JOIN pg_type t ON t.typrelid = a.attrelid\n"
+                "        WHERE t.oid = to_regtype($1)\n"
+                "        AND a.attnum > 0\n"
+                "        AND NOT a.attisdropped\n"
+                "        ORDER BY a.attnum\n"
+                "    ) x\n"
+                "    GROUP BY attrelid\n"
+                ") a ON a.attrelid = t.typrelid\n"
+                "WHERE t.oid = to_regtype($1)\n"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT t.typname AS name, t.oid AS oid, t.typarray AS array_oid,\n"
+                "    t.oid::regtype::text AS regtype,\n"
+                "    r.rngsubtype AS subtype_oid\n"
+                "FROM pg_type t\n"
+                "JOIN pg_range r ON t.oid = r.rngtypid\n"
+                "WHERE t.oid = to_regtype($1)\n"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT t.typname AS name, t.oid AS oid, t.typarray AS array_oid,\n"
+                "    t.oid::regtype::text AS regtype,\n"
+                "    r.rngtypid AS range_oid, r.rngsubtype AS subtype_oid\n"
+                "FROM pg_type t\n"
+                "JOIN pg_range r ON t.oid = r.rngmultitypid\n"
+                "WHERE t.oid = to_regtype($1)\n"
+            ),
+            R,
+        ),
+        ('DECLARE "c" CURSOR FOR SELECT id FROM orders', R),
+        ('FETCH FORWARD 1 FROM "c"', R),
+        ('FETCH FORWARD ALL FROM "c"', R),
+        ('CLOSE "c"', R),
+    ),
 ]
 
 
 # asyncpg 0.32.0: connect with server_settings application_name, queries whose parameter
 # types need introspection (jsonb, numeric[], interval, a record), then a pool
-# (create_pool, acquire, query, release: the pool's reset query).
+# (create_pool, acquire, query, release: the pool's reset query). Then, against PostgreSQL
+# 15.18 (server_settings log_statement=all): the first fetch of enum, jsonb and composite
+# columns (the same introspection as above), set_type_codec on an enum (TYPE_BY_NAME),
+# transaction() and transaction(isolation="serializable", readonly=True), reset().
 ASYNCPG: list[Case] = [
     (
         (
@@ -2514,6 +2647,25 @@ ASYNCPG: list[Case] = [
         R,
         "asyncpg 0.32.0: pool reset (Connection.get_reset_query)",
     ),
+    *_group(
+        "asyncpg 0.32.0",
+        ("COMMIT;", R),
+        (
+            (
+                "SELECT\n"
+                "    t.oid,\n"
+                "    t.typelem     AS elemtype,\n"
+                "    t.typtype     AS kind\n"
+                "FROM\n"
+                "    pg_catalog.pg_type AS t\n"
+                "    INNER JOIN pg_catalog.pg_namespace ns ON (ns.oid = t.typnamespace)\n"
+                "WHERE\n"
+                "    t.typname = $1 AND ns.nspname = $2\n"
+            ),
+            R,
+        ),
+        ("BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY;", R),
+    ),
 ]
 
 
@@ -2650,9 +2802,892 @@ ORM: list[Case] = [
 ]
 
 
+# pg_dump and pg_dumpall 15.18 (Debian 15.18-0+deb12u1) against PostgreSQL 15.18 on this
+# machine, captured from the server's statement log with log_statement set for the tool's own
+# sessions only (PGOPTIONS='-c log_statement=all'; the tab the stderr log puts after each
+# newline taken out): `pg_dump -Fc` of a scratch database (customers; orders with a foreign
+# key, a CHECK, an enum, a jsonb and a composite column; an expression index, a view, a SQL
+# function, a sequence of its own), `pg_dump -Fd -j 2` of it (the leader exports its
+# snapshot, each worker starts like the leader and takes it) and `pg_dumpall --globals-only`.
+# All reads but LOCK TABLE (a write, allowed like the ORM's). Left out: the EXECUTEs of the
+# statements pg_dump PREPAREs, whose class is the PREPARE's (the session's map of prepared
+# statements gives it; the text alone is unknown).
+PG_DUMP: list[Case] = [
+    *_group(
+        "pg_dump 15.18: connection start-up",
+        ("SELECT pg_catalog.set_config('search_path', '', false);", R),
+        ("SELECT pg_catalog.pg_is_in_recovery()", R),
+        ("SET DATESTYLE = ISO", R),
+        ("SET INTERVALSTYLE = POSTGRES", R),
+        ("SET extra_float_digits TO 3", R),
+        ("SET synchronize_seqscans TO off", R),
+        ("SET statement_timeout = 0", R),
+        ("SET lock_timeout = 0", R),
+        ("SET row_security = off", R),
+        (
+            (
+                "SELECT set_config(name, 'view, foreign-table', false) FROM pg_settings WHERE name "
+                "= 'restrict_nonsystem_relation_kind'"
+            ),
+            R,
+        ),
+        ("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", R),
+    ),
+    *_group(
+        "pg_dump 15.18: catalog reads",
+        ("SELECT oid, rolname FROM pg_catalog.pg_roles ORDER BY 1", R),
+        (
+            (
+                "SELECT x.tableoid, x.oid, x.extname, n.nspname, x.extrelocatable, x.extversion, "
+                "x.extconfig, x.extcondition FROM pg_extension x JOIN pg_namespace n ON n.oid = "
+                "x.extnamespace"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT classid, objid, refobjid FROM pg_depend WHERE refclassid = "
+                "'pg_extension'::regclass AND deptype = 'e' ORDER BY 3"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT n.tableoid, n.oid, n.nspname, n.nspowner, n.nspacl, acldefault('n', "
+                "n.nspowner) AS acldefault FROM pg_namespace n"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT c.tableoid, c.oid, c.relname, c.relnamespace, c.relkind, c.reltype, "
+                "c.relowner, c.relchecks, c.relhasindex, c.relhasrules, c.relpages, "
+                "c.relhastriggers, c.relpersistence, c.reloftype, c.relacl, acldefault(CASE WHEN "
+                "c.relkind = 'S' THEN 's'::\"char\" ELSE 'r'::\"char\" END, c.relowner) AS "
+                "acldefault, CASE WHEN c.relkind = 'f' THEN (SELECT ftserver FROM "
+                "pg_catalog.pg_foreign_table WHERE ftrelid = c.oid) ELSE 0 END AS foreignserver, "
+                "c.relfrozenxid, tc.relfrozenxid AS tfrozenxid, tc.oid AS toid, tc.relpages AS "
+                "toastpages, tc.reloptions AS toast_reloptions, d.refobjid AS owning_tab, "
+                "d.refobjsubid AS owning_col, tsp.spcname AS reltablespace, false AS relhasoids, "
+                "c.relispopulated, c.relreplident, c.relrowsecurity, c.relforcerowsecurity, "
+                "c.relminmxid, tc.relminmxid AS tminmxid, "
+                "array_remove(array_remove(c.reloptions,'check_option=local'),"
+                "'check_option=cascaded') AS reloptions, CASE WHEN 'check_option=local' = ANY "
+                "(c.reloptions) THEN 'LOCAL'::text WHEN 'check_option=cascaded' = ANY "
+                "(c.reloptions) THEN 'CASCADED'::text ELSE NULL END AS checkoption, am.amname, "
+                "(d.deptype = 'i') IS TRUE AS is_identity_sequence, c.relispartition AS "
+                "ispartition \n"
+                "FROM pg_class c\n"
+                "LEFT JOIN pg_depend d ON (c.relkind = 'S' AND d.classid = 'pg_class'::regclass "
+                "AND d.objid = c.oid AND d.objsubid = 0 AND d.refclassid = 'pg_class'::regclass "
+                "AND d.deptype IN ('a', 'i'))\n"
+                "LEFT JOIN pg_tablespace tsp ON (tsp.oid = c.reltablespace)\n"
+                "LEFT JOIN pg_am am ON (c.relam = am.oid)\n"
+                "LEFT JOIN pg_class tc ON (c.reltoastrelid = tc.oid AND tc.relkind = 't' AND "
+                "c.relkind <> 'p')\n"
+                "WHERE c.relkind IN ('r', 'S', 'v', 'c', 'm', 'f', 'p')\n"
+                "ORDER BY c.oid"
+            ),
+            R,
+        ),
+        ("LOCK TABLE public.customers IN ACCESS SHARE MODE", W, "LOCK is a write"),
+        ("LOCK TABLE public.orders IN ACCESS SHARE MODE", W, "LOCK is a write"),
+        (
+            (
+                "SELECT p.tableoid, p.oid, p.proname, p.prolang, p.pronargs, p.proargtypes, "
+                "p.prorettype, p.proacl, acldefault('f', p.proowner) AS acldefault, "
+                "p.pronamespace, p.proowner FROM pg_proc p LEFT JOIN pg_init_privs pip ON (p.oid = "
+                "pip.objoid AND pip.classoid = 'pg_proc'::regclass AND pip.objsubid = 0) WHERE "
+                "p.prokind <> 'a'\n"
+                "  AND NOT EXISTS (SELECT 1 FROM pg_depend WHERE classid = 'pg_proc'::regclass AND "
+                "objid = p.oid AND deptype = 'i')\n"
+                "  AND (\n"
+                "  pronamespace != (SELECT oid FROM pg_namespace WHERE nspname = 'pg_catalog')\n"
+                "  OR EXISTS (SELECT 1 FROM pg_cast\n"
+                "  WHERE pg_cast.oid > 16383 \n"
+                "  AND p.oid = pg_cast.castfunc)\n"
+                "  OR EXISTS (SELECT 1 FROM pg_transform\n"
+                "  WHERE pg_transform.oid > 16383 AND \n"
+                "  (p.oid = pg_transform.trffromsql\n"
+                "  OR p.oid = pg_transform.trftosql))\n"
+                "  OR p.proacl IS DISTINCT FROM pip.initprivs)"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT tableoid, oid, typname, typnamespace, typacl, acldefault('T', typowner) AS "
+                "acldefault, typowner, typelem, typrelid, CASE WHEN typrelid = 0 THEN ' "
+                '\'::"char" ELSE (SELECT relkind FROM pg_class WHERE oid = typrelid) END AS '
+                "typrelkind, typtype, typisdefined, typname[0] = '_' AND typelem != 0 AND (SELECT "
+                "typarray FROM pg_type te WHERE oid = pg_type.typelem) = oid AS isarray FROM "
+                "pg_type"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT tableoid, oid, lanname, lanpltrusted, lanplcallfoid, laninline, "
+                "lanvalidator, lanacl, acldefault('l', lanowner) AS acldefault, lanowner FROM "
+                "pg_language WHERE lanispl ORDER BY oid"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT p.tableoid, p.oid, p.proname AS aggname, p.pronamespace AS aggnamespace, "
+                "p.pronargs, p.proargtypes, p.proowner, p.proacl AS aggacl, acldefault('f', "
+                "p.proowner) AS acldefault FROM pg_proc p LEFT JOIN pg_init_privs pip ON (p.oid = "
+                "pip.objoid AND pip.classoid = 'pg_proc'::regclass AND pip.objsubid = 0) WHERE "
+                "p.prokind = 'a' AND (p.pronamespace != (SELECT oid FROM pg_namespace WHERE "
+                "nspname = 'pg_catalog') OR p.proacl IS DISTINCT FROM pip.initprivs)"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT tableoid, oid, oprname, oprnamespace, oprowner, oprkind, oprleft, "
+                "oprright, oprcode::oid AS oprcode FROM pg_operator"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT tableoid, oid, amname, amtype, amhandler::pg_catalog.regproc AS amhandler "
+                "FROM pg_am"
+            ),
+            R,
+        ),
+        ("SELECT tableoid, oid, opcmethod, opcname, opcnamespace, opcowner FROM pg_opclass", R),
+        ("SELECT tableoid, oid, opfmethod, opfname, opfnamespace, opfowner FROM pg_opfamily", R),
+        (
+            (
+                "SELECT tableoid, oid, prsname, prsnamespace, prsstart::oid, prstoken::oid, "
+                "prsend::oid, prsheadline::oid, prslextype::oid FROM pg_ts_parser"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT tableoid, oid, tmplname, tmplnamespace, tmplinit::oid, tmpllexize::oid "
+                "FROM pg_ts_template"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT tableoid, oid, dictname, dictnamespace, dictowner, dicttemplate, "
+                "dictinitoption FROM pg_ts_dict"
+            ),
+            R,
+        ),
+        ("SELECT tableoid, oid, cfgname, cfgnamespace, cfgowner, cfgparser FROM pg_ts_config", R),
+        (
+            (
+                "SELECT tableoid, oid, fdwname, fdwowner, fdwhandler::pg_catalog.regproc, "
+                "fdwvalidator::pg_catalog.regproc, fdwacl, acldefault('F', fdwowner) AS "
+                "acldefault, array_to_string(ARRAY(SELECT quote_ident(option_name) || ' ' || "
+                "quote_literal(option_value) FROM pg_options_to_table(fdwoptions) ORDER BY "
+                "option_name), E',\n"
+                "    ') AS fdwoptions FROM pg_foreign_data_wrapper"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT tableoid, oid, srvname, srvowner, srvfdw, srvtype, srvversion, srvacl, "
+                "acldefault('S', srvowner) AS acldefault, array_to_string(ARRAY(SELECT "
+                "quote_ident(option_name) || ' ' || quote_literal(option_value) FROM "
+                "pg_options_to_table(srvoptions) ORDER BY option_name), E',\n"
+                "    ') AS srvoptions FROM pg_foreign_server"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT oid, tableoid, defaclrole, defaclnamespace, defaclobjtype, defaclacl, CASE "
+                "WHEN defaclnamespace = 0 THEN acldefault(CASE WHEN defaclobjtype = 'S' THEN "
+                "'s'::\"char\" ELSE defaclobjtype END, defaclrole) ELSE '{}' END AS acldefault "
+                "FROM pg_default_acl"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT tableoid, oid, collname, collnamespace, collowner, collencoding FROM "
+                "pg_collation"
+            ),
+            R,
+        ),
+        ("SELECT tableoid, oid, conname, connamespace, conowner FROM pg_conversion", R),
+        (
+            (
+                "SELECT tableoid, oid, castsource, casttarget, castfunc, castcontext, castmethod "
+                "FROM pg_cast c WHERE NOT EXISTS ( SELECT 1 FROM pg_range r WHERE c.castsource = "
+                "r.rngtypid AND c.casttarget = r.rngmultitypid ) ORDER BY 3,4"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT tableoid, oid, trftype, trflang, trffromsql::oid, trftosql::oid FROM "
+                "pg_transform ORDER BY 3,4"
+            ),
+            R,
+        ),
+        ("SELECT inhrelid, inhparent FROM pg_inherits", R),
+        (
+            (
+                "SELECT e.tableoid, e.oid, evtname, evtenabled, evtevent, evtowner, "
+                "array_to_string(array(select quote_literal(x)  from unnest(evttags) as t(x)), ', "
+                "') as evttags, e.evtfoid::regproc as evtfname FROM pg_event_trigger e ORDER BY "
+                "e.oid"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT conrelid, confrelid FROM pg_constraint JOIN pg_depend ON (objid = "
+                "confrelid) WHERE contype = 'f' AND refclassid = 'pg_extension'::regclass AND "
+                "classid = 'pg_class'::regclass;"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT\n"
+                "a.attrelid,\n"
+                "a.attnum,\n"
+                "a.attname,\n"
+                "a.atttypmod,\n"
+                "a.attstattarget,\n"
+                "a.attstorage,\n"
+                "t.typstorage,\n"
+                "a.attnotnull,\n"
+                "a.atthasdef,\n"
+                "a.attisdropped,\n"
+                "a.attlen,\n"
+                "a.attalign,\n"
+                "a.attislocal,\n"
+                "pg_catalog.format_type(t.oid, a.atttypmod) AS atttypname,\n"
+                "array_to_string(a.attoptions, ', ') AS attoptions,\n"
+                "CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation ELSE 0 END AS "
+                "attcollation,\n"
+                "pg_catalog.array_to_string(ARRAY(SELECT pg_catalog.quote_ident(option_name) || ' "
+                "' || pg_catalog.quote_literal(option_value) FROM "
+                "pg_catalog.pg_options_to_table(attfdwoptions) ORDER BY option_name), E',\n"
+                "    ') AS attfdwoptions,\n"
+                "a.attcompression AS attcompression,\n"
+                "a.attidentity,\n"
+                "CASE WHEN a.atthasmissing AND NOT a.attisdropped THEN a.attmissingval ELSE null "
+                "END AS attmissingval,\n"
+                "a.attgenerated\n"
+                "FROM unnest('{98320,98340,98355}'::pg_catalog.oid[]) AS src(tbloid)\n"
+                "JOIN pg_catalog.pg_attribute a ON (src.tbloid = a.attrelid) LEFT JOIN "
+                "pg_catalog.pg_type t ON (a.atttypid = t.oid)\n"
+                "WHERE a.attnum > 0::pg_catalog.int2\n"
+                "ORDER BY a.attrelid, a.attnum"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT a.tableoid, a.oid, adrelid, adnum, pg_catalog.pg_get_expr(adbin, adrelid) "
+                "AS adsrc\n"
+                "FROM unnest('{98320,98340}'::pg_catalog.oid[]) AS src(tbloid)\n"
+                "JOIN pg_catalog.pg_attrdef a ON (src.tbloid = a.adrelid)\n"
+                "ORDER BY a.adrelid, a.adnum"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT c.tableoid, c.oid, conrelid, conname, "
+                "pg_catalog.pg_get_constraintdef(c.oid) AS consrc, conislocal, convalidated FROM "
+                "unnest('{98340}'::pg_catalog.oid[]) AS src(tbloid)\n"
+                "JOIN pg_catalog.pg_constraint c ON (src.tbloid = c.conrelid)\n"
+                "WHERE contype = 'c' ORDER BY c.conrelid, c.conname"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT partrelid FROM pg_partitioned_table WHERE\n"
+                "(SELECT c.oid FROM pg_opclass c JOIN pg_am a ON c.opcmethod = a.oid\n"
+                "WHERE opcname = 'enum_ops' AND opcnamespace = 'pg_catalog'::regnamespace AND "
+                "amname = 'hash') = ANY(partclass)"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT t.tableoid, t.oid, i.indrelid, t.relname AS indexname, "
+                "pg_catalog.pg_get_indexdef(i.indexrelid) AS indexdef, i.indkey, i.indisclustered, "
+                "c.contype, c.conname, c.condeferrable, c.condeferred, c.tableoid AS contableoid, "
+                "c.oid AS conoid, pg_catalog.pg_get_constraintdef(c.oid, false) AS condef, (SELECT "
+                "spcname FROM pg_catalog.pg_tablespace s WHERE s.oid = t.reltablespace) AS "
+                "tablespace, t.reloptions AS indreloptions, i.indisreplident, inh.inhparent AS "
+                "parentidx, i.indnkeyatts AS indnkeyatts, i.indnatts AS indnatts, (SELECT "
+                "pg_catalog.array_agg(attnum ORDER BY attnum)   FROM pg_catalog.pg_attribute   "
+                "WHERE attrelid = i.indexrelid AND     attstattarget >= 0) AS indstatcols, (SELECT "
+                "pg_catalog.array_agg(attstattarget ORDER BY attnum)   FROM "
+                "pg_catalog.pg_attribute   WHERE attrelid = i.indexrelid AND     attstattarget >= "
+                "0) AS indstatvals, i.indnullsnotdistinct FROM "
+                "unnest('{98320,98340}'::pg_catalog.oid[]) AS src(tbloid)\n"
+                "JOIN pg_catalog.pg_index i ON (src.tbloid = i.indrelid) JOIN pg_catalog.pg_class "
+                "t ON (t.oid = i.indexrelid) JOIN pg_catalog.pg_class t2 ON (t2.oid = i.indrelid) "
+                "LEFT JOIN pg_catalog.pg_constraint c ON (i.indrelid = c.conrelid AND i.indexrelid "
+                "= c.conindid AND c.contype IN ('p','u','x')) LEFT JOIN pg_catalog.pg_inherits inh "
+                "ON (inh.inhrelid = indexrelid) WHERE (i.indisvalid OR t2.relkind = 'p') AND "
+                "i.indisready ORDER BY i.indrelid, indexname"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT tableoid, oid, stxname, stxnamespace, stxowner, stxrelid, stxstattarget "
+                "FROM pg_catalog.pg_statistic_ext"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT c.tableoid, c.oid, conrelid, conname, confrelid, conindid, "
+                "pg_catalog.pg_get_constraintdef(c.oid) AS condef\n"
+                "FROM unnest('{98320,98340}'::pg_catalog.oid[]) AS src(tbloid)\n"
+                "JOIN pg_catalog.pg_constraint c ON (src.tbloid = c.conrelid)\n"
+                "WHERE contype = 'f' AND conparentid = 0 ORDER BY conrelid, conname"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT t.tgrelid, t.tgname, t.tgfoid::pg_catalog.regproc AS tgfname, "
+                "pg_catalog.pg_get_triggerdef(t.oid, false) AS tgdef, t.tgenabled, t.tableoid, "
+                "t.oid, t.tgparentid <> 0 AS tgispartition\n"
+                "FROM unnest('{98320,98340}'::pg_catalog.oid[]) AS src(tbloid)\n"
+                "JOIN pg_catalog.pg_trigger t ON (src.tbloid = t.tgrelid) LEFT JOIN "
+                "pg_catalog.pg_trigger u ON (u.oid = t.tgparentid) WHERE ((NOT t.tgisinternal AND "
+                "t.tgparentid = 0) OR t.tgenabled != u.tgenabled) ORDER BY t.tgrelid, t.tgname"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT tableoid, oid, rulename, ev_class AS ruletable, ev_type, is_instead, "
+                "ev_enabled FROM pg_rewrite ORDER BY oid"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT pol.oid, pol.tableoid, pol.polrelid, pol.polname, pol.polcmd, "
+                "pol.polpermissive, CASE WHEN pol.polroles = '{0}' THEN NULL ELSE    "
+                "pg_catalog.array_to_string(ARRAY(SELECT pg_catalog.quote_ident(rolname) from "
+                "pg_catalog.pg_roles WHERE oid = ANY(pol.polroles)), ', ') END AS polroles, "
+                "pg_catalog.pg_get_expr(pol.polqual, pol.polrelid) AS polqual, "
+                "pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid) AS polwithcheck FROM "
+                "unnest('{98320,98340}'::pg_catalog.oid[]) AS src(tbloid)\n"
+                "JOIN pg_catalog.pg_policy pol ON (src.tbloid = pol.polrelid)"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT p.tableoid, p.oid, p.pubname, p.pubowner, p.puballtables, p.pubinsert, "
+                "p.pubupdate, p.pubdelete, p.pubtruncate, p.pubviaroot FROM pg_publication p"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT tableoid, oid, prpubid, prrelid, pg_catalog.pg_get_expr(prqual, prrelid) "
+                "AS prrelqual, (CASE\n"
+                "  WHEN pr.prattrs IS NOT NULL THEN\n"
+                "    (SELECT array_agg(attname)\n"
+                "       FROM\n"
+                "         pg_catalog.generate_series(0, "
+                "pg_catalog.array_upper(pr.prattrs::pg_catalog.int2[], 1)) s,\n"
+                "         pg_catalog.pg_attribute\n"
+                "      WHERE attrelid = pr.prrelid AND attnum = prattrs[s])\n"
+                "  ELSE NULL END) prattrs FROM pg_catalog.pg_publication_rel pr"
+            ),
+            R,
+        ),
+        ("SELECT tableoid, oid, pnpubid, pnnspid FROM pg_catalog.pg_publication_namespace", R),
+        (
+            (
+                "SELECT s.tableoid, s.oid, s.subname,\n"
+                " s.subowner,\n"
+                " s.subconninfo, s.subslotname, s.subsynccommit,\n"
+                " s.subpublications,\n"
+                " s.subbinary,\n"
+                " s.substream,\n"
+                " s.subtwophasestate,\n"
+                " s.subdisableonerr\n"
+                "FROM pg_subscription s\n"
+                "WHERE s.subdbid = (SELECT oid FROM pg_database\n"
+                "                   WHERE datname = current_database())"
+            ),
+            R,
+        ),
+        (
+            (
+                "WITH RECURSIVE w AS ( SELECT d1.objid, d2.refobjid, c2.relkind AS refrelkind FROM "
+                "pg_depend d1 JOIN pg_class c1 ON c1.oid = d1.objid AND c1.relkind = 'm' JOIN "
+                "pg_rewrite r1 ON r1.ev_class = d1.objid JOIN pg_depend d2 ON d2.classid = "
+                "'pg_rewrite'::regclass AND d2.objid = r1.oid AND d2.refobjid <> d1.objid JOIN "
+                "pg_class c2 ON c2.oid = d2.refobjid AND c2.relkind IN ('m','v') WHERE d1.classid "
+                "= 'pg_class'::regclass UNION SELECT w.objid, d3.refobjid, c3.relkind FROM w JOIN "
+                "pg_rewrite r3 ON r3.ev_class = w.refobjid JOIN pg_depend d3 ON d3.classid = "
+                "'pg_rewrite'::regclass AND d3.objid = r3.oid AND d3.refobjid <> w.refobjid JOIN "
+                "pg_class c3 ON c3.oid = d3.refobjid AND c3.relkind IN ('m','v') ) SELECT "
+                "'pg_class'::regclass::oid AS classid, objid, refobjid FROM w WHERE refrelkind = "
+                "'m'"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT oid, lomowner, lomacl, acldefault('L', lomowner) AS acldefault FROM "
+                "pg_largeobject_metadata"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT classid, objid, refclassid, refobjid, deptype FROM pg_depend WHERE deptype "
+                "!= 'p' AND deptype != 'e'\n"
+                "UNION ALL\n"
+                "SELECT 'pg_opfamily'::regclass AS classid, amopfamily AS objid, refclassid, "
+                "refobjid, deptype FROM pg_depend d, pg_amop o WHERE deptype NOT IN ('p', 'e', "
+                "'i') AND classid = 'pg_amop'::regclass AND objid = o.oid AND NOT (refclassid = "
+                "'pg_opfamily'::regclass AND amopfamily = refobjid)\n"
+                "UNION ALL\n"
+                "SELECT 'pg_opfamily'::regclass AS classid, amprocfamily AS objid, refclassid, "
+                "refobjid, deptype FROM pg_depend d, pg_amproc p WHERE deptype NOT IN ('p', 'e', "
+                "'i') AND classid = 'pg_amproc'::regclass AND objid = p.oid AND NOT (refclassid = "
+                "'pg_opfamily'::regclass AND amprocfamily = refobjid)\n"
+                "ORDER BY 1,2"
+            ),
+            R,
+        ),
+        ("SELECT DISTINCT attrelid FROM pg_attribute WHERE attacl IS NOT NULL", R),
+        ("SELECT objoid, classoid, objsubid, privtype, initprivs FROM pg_init_privs", R),
+        (
+            (
+                "SELECT description, classoid, objoid, objsubid FROM pg_catalog.pg_description "
+                "ORDER BY classoid, objoid, objsubid"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT label, provider, classoid, objoid, objsubid FROM pg_catalog.pg_seclabels "
+                "ORDER BY classoid, objoid, objsubid"
+            ),
+            R,
+        ),
+        ("SELECT pg_catalog.current_schemas(false)", R),
+        (
+            (
+                "SELECT tableoid, oid, datname, datdba, pg_encoding_to_char(encoding) AS encoding, "
+                "datcollate, datctype, datfrozenxid, datacl, acldefault('d', datdba) AS "
+                "acldefault, datistemplate, datconnlimit, datminmxid, datlocprovider, "
+                "daticulocale, datcollversion, (SELECT spcname FROM pg_tablespace t WHERE t.oid = "
+                "dattablespace) AS tablespace, shobj_description(oid, 'pg_database') AS "
+                "description FROM pg_database WHERE datname = current_database()"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT provider, label FROM pg_catalog.pg_shseclabel WHERE classoid = "
+                "'pg_catalog.pg_database'::pg_catalog.regclass AND objoid = '98315'"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT unnest(setconfig) FROM pg_db_role_setting WHERE setrole = 0 AND "
+                "setdatabase = '98315'::oid"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT rolname, unnest(setconfig) FROM pg_db_role_setting s, pg_roles r WHERE "
+                "setrole = r.oid AND setdatabase = '98315'::oid"
+            ),
+            R,
+        ),
+        (
+            (
+                "PREPARE dumpCompositeType(pg_catalog.oid) AS\n"
+                "SELECT a.attname, a.attnum, pg_catalog.format_type(a.atttypid, a.atttypmod) AS "
+                "atttypdefn, a.attlen, a.attalign, a.attisdropped, CASE WHEN a.attcollation <> "
+                "at.typcollation THEN a.attcollation ELSE 0 END AS attcollation FROM "
+                "pg_catalog.pg_type ct JOIN pg_catalog.pg_attribute a ON a.attrelid = ct.typrelid "
+                "LEFT JOIN pg_catalog.pg_type at ON at.oid = a.atttypid WHERE ct.oid = $1 ORDER BY "
+                "a.attnum"
+            ),
+            R,
+            "its EXECUTEs take this class",
+        ),
+        (
+            (
+                "PREPARE dumpEnumType(pg_catalog.oid) AS\n"
+                "SELECT oid, enumlabel FROM pg_catalog.pg_enum WHERE enumtypid = $1 ORDER BY "
+                "enumsortorder"
+            ),
+            R,
+            "its EXECUTEs take this class",
+        ),
+        (
+            (
+                "PREPARE dumpFunc(pg_catalog.oid) AS\n"
+                "SELECT\n"
+                "proretset,\n"
+                "prosrc,\n"
+                "probin,\n"
+                "provolatile,\n"
+                "proisstrict,\n"
+                "prosecdef,\n"
+                "lanname,\n"
+                "proconfig,\n"
+                "procost,\n"
+                "prorows,\n"
+                "pg_catalog.pg_get_function_arguments(p.oid) AS funcargs,\n"
+                "pg_catalog.pg_get_function_identity_arguments(p.oid) AS funciargs,\n"
+                "pg_catalog.pg_get_function_result(p.oid) AS funcresult,\n"
+                "proleakproof,\n"
+                "array_to_string(protrftypes, ' ') AS protrftypes,\n"
+                "proparallel,\n"
+                "prokind,\n"
+                "prosupport,\n"
+                "pg_get_function_sqlbody(p.oid) AS prosqlbody\n"
+                "FROM pg_catalog.pg_proc p, pg_catalog.pg_language l\n"
+                "WHERE p.oid = $1 AND l.oid = p.prolang"
+            ),
+            R,
+            "its EXECUTEs take this class",
+        ),
+        ("SELECT pg_catalog.format_type('23'::pg_catalog.oid, NULL)", R),
+        (
+            (
+                "PREPARE getColumnACLs(pg_catalog.oid) AS\n"
+                "SELECT at.attname, at.attacl, '{}' AS acldefault, pip.privtype, pip.initprivs "
+                "FROM pg_catalog.pg_attribute at LEFT JOIN pg_catalog.pg_init_privs pip ON "
+                "(at.attrelid = pip.objoid AND pip.classoid = "
+                "'pg_catalog.pg_class'::pg_catalog.regclass AND at.attnum = pip.objsubid) WHERE "
+                "at.attrelid = $1 AND NOT at.attisdropped AND (at.attacl IS NOT NULL OR "
+                "pip.initprivs IS NOT NULL) ORDER BY at.attnum"
+            ),
+            R,
+            "its EXECUTEs take this class",
+        ),
+        ("SELECT pg_catalog.pg_get_viewdef('98355'::pg_catalog.oid) AS viewdef", R),
+        (
+            (
+                "SELECT format_type(seqtypid, NULL), seqstart, seqincrement, seqmax, seqmin, "
+                "seqcache, seqcycle FROM pg_catalog.pg_sequence WHERE seqrelid = '98319'::oid"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT format_type(seqtypid, NULL), seqstart, seqincrement, seqmax, seqmin, "
+                "seqcache, seqcycle FROM pg_catalog.pg_sequence WHERE seqrelid = '98338'::oid"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT format_type(seqtypid, NULL), seqstart, seqincrement, seqmax, seqmin, "
+                "seqcache, seqcycle FROM pg_catalog.pg_sequence WHERE seqrelid = '98339'::oid"
+            ),
+            R,
+        ),
+    ),
+    *_group(
+        "pg_dump 15.18: sequence state and table data",
+        ("SELECT last_value, is_called FROM public.customers_id_seq", R),
+        ("SELECT last_value, is_called FROM public.invoice_seq", R),
+        ("SELECT last_value, is_called FROM public.orders_id_seq", R),
+        ("COPY public.customers (id, name) TO stdout;", R),
+        (
+            "COPY public.orders (id, customer_id, note, amount, status, extra, price) TO stdout;",
+            R,
+        ),
+    ),
+    *_group(
+        "pg_dump 15.18 -Fd -j 2: the leader shares its snapshot",
+        ("SELECT pg_catalog.pg_export_snapshot()", R),
+    ),
+    *_group(
+        "pg_dump 15.18 -Fd -j 2: a worker's start-up and its table",
+        ("set client_encoding to 'UTF8'", R),
+        ("SET TRANSACTION SNAPSHOT '00000003-00001108-1'", R),
+        ("LOCK TABLE public.orders IN ACCESS SHARE MODE NOWAIT", W, "LOCK is a write"),
+    ),
+    *_group(
+        "pg_dumpall 15.18 --globals-only",
+        (
+            (
+                "SELECT oid, rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, "
+                "rolcanlogin, rolconnlimit, rolpassword, rolvaliduntil, rolreplication, "
+                "rolbypassrls, pg_catalog.shobj_description(oid, 'pg_authid') as rolcomment, "
+                "rolname = current_user AS is_current_user FROM pg_authid WHERE rolname !~ '^pg_' "
+                "ORDER BY 2"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT provider, label FROM pg_catalog.pg_shseclabel WHERE classoid = "
+                "'pg_catalog.pg_authid'::pg_catalog.regclass AND objoid = '10'"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT unnest(setconfig) FROM pg_db_role_setting WHERE setdatabase = 0 AND "
+                "setrole = (SELECT oid FROM pg_authid WHERE rolname = 'postgres')"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT ur.rolname AS role, um.rolname AS member, a.admin_option, ug.rolname AS "
+                "grantor, a.roleid AS roleid, a.member AS memberid FROM pg_auth_members a LEFT "
+                "JOIN pg_authid ur on ur.oid = a.roleid LEFT JOIN pg_authid um on um.oid = "
+                "a.member LEFT JOIN pg_authid ug on ug.oid = a.grantor WHERE NOT (ur.rolname ~ "
+                "'^pg_' AND um.rolname ~ '^pg_')ORDER BY 1,2,3"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT parname, pg_catalog.pg_get_userbyid(10) AS parowner, paracl, "
+                "pg_catalog.acldefault('p', 10) AS acldefault FROM pg_catalog.pg_parameter_acl "
+                "ORDER BY 1"
+            ),
+            R,
+        ),
+        (
+            (
+                "SELECT oid, spcname, pg_catalog.pg_get_userbyid(spcowner) AS spcowner, "
+                "pg_catalog.pg_tablespace_location(oid), spcacl, acldefault('t', spcowner) AS "
+                "acldefault, array_to_string(spcoptions, ', '),pg_catalog.shobj_description(oid, "
+                "'pg_tablespace') FROM pg_catalog.pg_tablespace WHERE spcname !~ '^pg_' ORDER BY 1"
+            ),
+            R,
+        ),
+    ),
+]
+
+
+# pg_restore 15.18, captured the same way, restoring that archive into empty scratch
+# databases: `pg_restore -d`, `--single-transaction` (adds BEGIN and COMMIT) and `-j 2` from
+# the directory format (each worker repeats the start-up, then BEGIN, TRUNCATE of the table
+# it created in this run, COPY, COMMIT). pg_restore sends the archive's comments as
+# statements of their own. PG_RESTORE is the tool's own housekeeping, never held;
+# PG_RESTORE_OBJECTS is what the archive changes, each with its real class (a restore is
+# held as what it changes, not as what the tool does around it).
+PG_RESTORE: list[Case] = [
+    *_group(
+        "pg_restore 15.18: session start-up and housekeeping",
+        ("SELECT pg_catalog.set_config('search_path', '', false);", R),
+        ("SELECT pg_catalog.pg_is_in_recovery()", R),
+        ("--\n-- PostgreSQL database dump\n--\n\n", R),
+        ("-- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)\n", R),
+        ("-- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)\n", R),
+        ("\n", R),
+        ("SET statement_timeout = 0;\n", R),
+        ("SET lock_timeout = 0;\n", R),
+        ("SET idle_in_transaction_session_timeout = 0;\n", R),
+        ("SET client_encoding = 'UTF8';\n", R),
+        ("SET standard_conforming_strings = on;\n", R),
+        ("SELECT pg_catalog.set_config('search_path', '', false);\n", R),
+        ("SET check_function_bodies = false;\n", R),
+        ("SET xmloption = content;\n", R),
+        ("SET client_min_messages = warning;\n", R),
+        ("SET row_security = off;\n", R),
+        ("SET default_tablespace = ''", R),
+        ("SET default_table_access_method = heap;", R),
+        ("--\n-- PostgreSQL database dump complete\n--\n\n", R),
+    ),
+]
+
+PG_RESTORE_OBJECTS: list[Case] = [
+    *_group(
+        "pg_restore 15.18: the archive's schema",
+        ("CREATE TYPE public.money_pair AS (\n\tamount numeric,\n\tcurrency text\n);\n\n\n", D),
+        (
+            (
+                "CREATE TYPE public.order_status AS ENUM (\n"
+                "    'open',\n"
+                "    'held',\n"
+                "    'done'\n"
+                ");\n\n\n"
+            ),
+            D,
+        ),
+        (
+            (
+                "CREATE FUNCTION public.order_total(integer) RETURNS numeric\n"
+                "    LANGUAGE sql STABLE\n"
+                "    AS $_$SELECT sum(amount) FROM orders WHERE customer_id = $1$_$;\n\n\n"
+            ),
+            D,
+        ),
+        (
+            (
+                "CREATE TABLE public.orders (\n"
+                "    id integer NOT NULL,\n"
+                "    customer_id integer,\n"
+                "    note text,\n"
+                "    amount numeric,\n"
+                "    status public.order_status,\n"
+                "    extra jsonb,\n"
+                "    price public.money_pair,\n"
+                "    CONSTRAINT orders_amount_check CHECK ((amount >= (0)::numeric))\n"
+                ");\n\n\n"
+            ),
+            D,
+        ),
+        (
+            (
+                "CREATE VIEW public.big_orders AS\n"
+                " SELECT orders.id,\n"
+                "    orders.customer_id,\n"
+                "    orders.note,\n"
+                "    orders.amount,\n"
+                "    orders.status,\n"
+                "    orders.extra,\n"
+                "    orders.price\n"
+                "   FROM public.orders\n"
+                "  WHERE (orders.amount > (100)::numeric);\n\n\n"
+            ),
+            D,
+        ),
+        ("CREATE TABLE public.customers (\n    id integer NOT NULL,\n    name text\n);\n\n\n", D),
+        (
+            (
+                "CREATE SEQUENCE public.customers_id_seq\n"
+                "    AS integer\n"
+                "    START WITH 1\n"
+                "    INCREMENT BY 1\n"
+                "    NO MINVALUE\n"
+                "    NO MAXVALUE\n"
+                "    CACHE 1;\n\n\n"
+            ),
+            D,
+        ),
+        ("ALTER SEQUENCE public.customers_id_seq OWNED BY public.customers.id;\n\n\n", D),
+        (
+            (
+                "CREATE SEQUENCE public.invoice_seq\n"
+                "    START WITH 1\n"
+                "    INCREMENT BY 1\n"
+                "    NO MINVALUE\n"
+                "    NO MAXVALUE\n"
+                "    CACHE 1;\n\n\n"
+            ),
+            D,
+        ),
+        (
+            (
+                "CREATE SEQUENCE public.orders_id_seq\n"
+                "    AS integer\n"
+                "    START WITH 1\n"
+                "    INCREMENT BY 1\n"
+                "    NO MINVALUE\n"
+                "    NO MAXVALUE\n"
+                "    CACHE 1;\n\n\n"
+            ),
+            D,
+        ),
+        ("ALTER SEQUENCE public.orders_id_seq OWNED BY public.orders.id;\n\n\n", D),
+        (
+            (
+                "ALTER TABLE ONLY public.customers ALTER COLUMN id SET DEFAULT "
+                "nextval('public.customers_id_seq'::regclass);\n\n\n"
+            ),
+            D,
+            "the nextval runs only on INSERT",
+        ),
+        (
+            (
+                "ALTER TABLE ONLY public.orders ALTER COLUMN id SET DEFAULT "
+                "nextval('public.orders_id_seq'::regclass);\n\n\n"
+            ),
+            D,
+            "the nextval runs only on INSERT",
+        ),
+        (
+            (
+                "ALTER TABLE ONLY public.customers\n"
+                "    ADD CONSTRAINT customers_pkey PRIMARY KEY (id);\n\n\n"
+            ),
+            D,
+        ),
+        (
+            (
+                "ALTER TABLE ONLY public.orders\n"
+                "    ADD CONSTRAINT orders_pkey PRIMARY KEY (id);\n\n\n"
+            ),
+            D,
+        ),
+        ("CREATE INDEX orders_note ON public.orders USING btree (lower(note));\n\n\n", D),
+        (
+            (
+                "ALTER TABLE ONLY public.orders\n"
+                "    ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES "
+                "public.customers(id);\n\n\n"
+            ),
+            D,
+        ),
+    ),
+    *_group(
+        "pg_restore 15.18: each object's owner (without --no-owner)",
+        ("ALTER TYPE public.money_pair OWNER TO postgres;\n\n", A),
+        ("ALTER TYPE public.order_status OWNER TO postgres;\n\n", A),
+        ("ALTER FUNCTION public.order_total(integer) OWNER TO postgres;\n\n", A),
+        ("ALTER TABLE public.orders OWNER TO postgres;\n\n", A),
+        ("ALTER TABLE public.big_orders OWNER TO postgres;\n\n", A),
+        ("ALTER TABLE public.customers OWNER TO postgres;\n\n", A),
+        ("ALTER TABLE public.customers_id_seq OWNER TO postgres;\n\n", A),
+        ("ALTER TABLE public.invoice_seq OWNER TO postgres;\n\n", A),
+        ("ALTER TABLE public.orders_id_seq OWNER TO postgres;\n\n", A),
+    ),
+    *_group(
+        "pg_restore 15.18: the archive's data",
+        ("COPY public.customers (id, name) FROM stdin;\n", W),
+        (
+            (
+                "COPY public.orders (id, customer_id, note, amount, status, extra, price) FROM "
+                "stdin;\n"
+            ),
+            W,
+        ),
+        ("SELECT pg_catalog.setval('public.customers_id_seq', 2, true);\n\n\n", W),
+        ("SELECT pg_catalog.setval('public.invoice_seq', 1, true);\n\n\n", W),
+        ("SELECT pg_catalog.setval('public.orders_id_seq', 2, true);\n\n\n", W),
+    ),
+    *_group(
+        "pg_restore 15.18 -j 2: a worker empties the table it created before its COPY",
+        ("TRUNCATE TABLE ONLY public.customers;\n\n", X),
+        ("TRUNCATE TABLE ONLY public.orders;\n\n", X),
+    ),
+]
+
+
 # pgbench 15: the built-in TPC-B script as sent in simple mode (literals substituted),
 # the select-only script as sent with -M prepared ($1), and `pgbench -i` (seen with
-# PGOPTIONS='-c log_statement=all'); init is not a read, so each has its class.
+# PGOPTIONS='-c log_statement=all'); init is not a read, so each has its class. A run
+# without -n starts with its count, the partition query, a VACUUM of the small tables and
+# the TRUNCATE of pgbench_history (pgbench 15.18).
 _PGBENCH: list[tuple[str, str]] = [
     ("BEGIN;", R),
     ("UPDATE pgbench_accounts SET abalance = abalance + 4982 WHERE aid = 35203;", W),
@@ -2692,16 +3727,19 @@ _PGBENCH: list[tuple[str, str]] = [
     ("vacuum analyze pgbench_accounts", D),
     ("alter table pgbench_accounts add primary key (aid)", D),
     ("truncate pgbench_history", X),
+    ("vacuum pgbench_branches", D),
 ]
 
 PGBENCH: list[Case] = [(sql, risk, "pgbench 15") for sql, risk in _PGBENCH]
 PGBENCH_RUN = PGBENCH[:9]  # what a benchmark run sends; the rest is `pgbench -i`
 
 
-CLIENT_TRAFFIC: list[Case] = [*PSQL, *PGJDBC, *SQLALCHEMY_REFLECTION, *PSYCOPG, *ASYNCPG, *ORM]
+CLIENT_TRAFFIC: list[Case] = [
+    *PSQL, *PGJDBC, *SQLALCHEMY_REFLECTION, *PSYCOPG, *ASYNCPG, *ORM, *PG_DUMP, *PG_RESTORE
+]  # fmt: skip
 
 # Everything above: what the unit tests check and the server-truth test runs.
-ALL: list[Case] = [*CASES, *SCARY_READS, *CLIENT_TRAFFIC, *PGBENCH]
+ALL: list[Case] = [*CASES, *SCARY_READS, *CLIENT_TRAFFIC, *PGBENCH, *PG_RESTORE_OBJECTS]
 
 # Each distinct statement once (clients repeat BEGIN, SELECT 1...): its class and first note.
 UNIQUE: dict[str, tuple[str, str]] = {}
