@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from annotated_types import Ge, Le
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -32,6 +33,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic.fields import FieldInfo
+
+from iap.context import HOURS_EXAMPLE, Context, in_networks, parse_hours, parse_network
 
 RISKS = ("read", "write", "ddl", "destructive", "admin", "unknown")
 
@@ -276,9 +279,26 @@ class ConnectionConfig(_Model):
 RiskName = Literal["read", "write", "ddl", "destructive", "admin", "unknown"]
 
 
+def _network(value: str) -> str:
+    return str(parse_network(value))
+
+
+def _hours(value: str | None) -> str | None:
+    if value is not None:
+        parse_hours(value)
+    return value
+
+
+Network = Annotated[str, AfterValidator(_network)]
+HoursText = Annotated[str | None, AfterValidator(_hours)]
+
+
 class Rule(_Model):
     """`[[rules]]`: what happens to a class of statements. The first rule that matches a
-    statement (its connection, user, roles and risk class) decides; then the defaults below."""
+    statement (its connection, user, roles and risk class) decides; then the defaults below.
+    A rule with context conditions (sources, not_sources, hours, not_hours) matches only in
+    that context, and may only make a decision stricter (allow -> hold -> deny, peer instead
+    of self, a fresher max_age): iap/policy.py."""
 
     connections: tuple[str, ...] = Field(
         default=(), description='Connection name globs ("pg-*"); empty: every connection.'
@@ -315,6 +335,58 @@ class Rule(_Model):
         description="After an approval, later statements of the same class or lower under this"
         " rule pass without a hold for this long (same user and connection).",
     )
+    sources: tuple[Network, ...] = Field(
+        default=(),
+        description='Context: the client\'s address is in one of these networks ("10.0.0.0/8");'
+        " an address the gateway cannot read counts as in.",
+    )
+    not_sources: tuple[Network, ...] = Field(
+        default=(),
+        description="Context: the client's address is in none of these networks; an address the"
+        " gateway cannot read counts as outside.",
+    )
+    hours: HoursText = Field(
+        default=None,
+        description=f'Context: the time is inside this weekly window ("{HOURS_EXAMPLE}"; days'
+        " Mon-Sun as ranges or lists, an end before the start runs past midnight, no zone:"
+        " UTC).",
+    )
+    not_hours: HoursText = Field(
+        default=None, description="Context: the time is outside this weekly window."
+    )
+
+    @property
+    def has_context(self) -> bool:
+        return bool(self.sources or self.not_sources or self.hours or self.not_hours)
+
+    def context_signals(self, context: Context | None) -> tuple[str, ...] | None:
+        """The context conditions met, as they are written in the reasons of a decision
+        (None: one is not met, the rule does not apply). `context` None: unknown, so every
+        condition counts as met (a context rule only tightens: that is the strict reading)."""
+        signals: list[str] = []
+        source = context.source if context is not None else None
+        if self.sources:
+            if source is None:
+                signals.append(f"source unknown (counted as in {', '.join(self.sources)})")
+            elif (found := in_networks(source, self.sources)) is not None:
+                signals.append(f"source {source} in {found}")
+            else:
+                return None
+        if self.not_sources:
+            outside = ", ".join(self.not_sources)
+            if source is None:
+                signals.append(f"source unknown (counted as outside {outside})")
+            elif in_networks(source, self.not_sources) is None:
+                signals.append(f"source {source} outside {outside}")
+            else:
+                return None
+        for window, inside in ((self.hours, True), (self.not_hours, False)):
+            if window is None:
+                continue
+            if context is not None and parse_hours(window).contains(context.now) is not inside:
+                return None
+            signals.append(f"{'inside' if inside else 'outside'} hours {window}")
+        return tuple(signals)
 
     def matches(self, *, connection: str, user: str, roles: tuple[str, ...], risk: str) -> bool:
         if risk not in self.risks:
@@ -620,6 +692,8 @@ def _is_duration(field: FieldInfo) -> bool:
 
 def _type_text(annotation: Any) -> str:
     origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _type_text(args[0])
     if origin is Literal:
         return "one of " + ", ".join(f"`{a}`" for a in args)
     if origin in (Union, types.UnionType):

@@ -281,6 +281,7 @@ def _end_disallowed_sessions(services: Services) -> int:
                 roles=session.roles,
                 connection=name,
                 risk=Risk.READ,
+                context=session.context(),
             ).action
             is Action.DENY
         ):

@@ -37,6 +37,7 @@ import trio
 from iap.approvals import ApprovalError, Approver
 from iap.classify import Classification, LexState, Risk, classify
 from iap.config import ConnectionConfig, GatewayConfig, Rule
+from iap.context import Context
 from iap.policy import Action, Decision, decide
 from iap.services import Services
 from iap.store.base import ApprovalRequest, AuditRecord
@@ -734,9 +735,10 @@ def plan_run(
     roles: tuple[str, ...],
     connection: ConnectionConfig,
     script: str,
+    context: Context | None = None,
 ) -> RunPlan:
     """Split the script as its client will, classify and decide every statement (pure; a
-    large script takes a while: call it from a thread)."""
+    large script takes a while: call it from a thread). `context`: the requester's."""
     dialect = connection.kind
     state = MYSQL_STATE if dialect == "mysql" else None
     safe = frozenset(config.policy.safe_functions)
@@ -755,6 +757,7 @@ def plan_run(
             roles=roles,
             connection=connection.name,
             risk=cls.risk,
+            context=context,
         )
         planned.append(PlannedStatement(number, sql, cls.risk, cls.reasons, decision))
     return RunPlan(tuple(planned))

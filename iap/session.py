@@ -23,6 +23,7 @@ import trio
 
 from iap.classify import Risk
 from iap.config import ConnectionConfig, GatewayConfig
+from iap.context import Context, source_of
 from iap.events import Event
 from iap.policy import Action, Decision, decide
 from iap.runs import RunGrant, take
@@ -70,6 +71,7 @@ class Session:
     _cancel: trio.Event | None = None
     _decisions: dict[Risk, Decision] = field(default_factory=dict)
     _decided_under: GatewayConfig | None = None  # the config _decisions were made under
+    _timed: bool = False  # its rules read the time: decisions are not cached
     holding: ApprovalRequest | None = None
     # set by the engine: pass a client's cancel on to the backend (when nothing is held)
     cancel_backend: Callable[[], Awaitable[None]] | None = None
@@ -127,6 +129,8 @@ class Session:
         if config is not self._decided_under:  # a reload replaced it: decide afresh
             self._decisions.clear()
             self._decided_under = config
+            # hours conditions depend on the time: decided afresh for every statement then
+            self._timed = any(r.hours or r.not_hours for r in config.rules)
         decision = self._decisions.get(risk)
         if decision is None:
             decision = decide(
@@ -135,8 +139,10 @@ class Session:
                 roles=self.roles,
                 connection=self.connection.name,
                 risk=risk,
+                context=self.context(),
             )
-            self._decisions[risk] = decision
+            if not self._timed:
+                self._decisions[risk] = decision
         if (
             decision.action is Action.HOLD
             and decision.rule_index is not None
@@ -146,6 +152,11 @@ class Session:
         ):
             return Decision(Action.ALLOW, risk, decision.rule, decision.rule_index, GRACE)
         return decision
+
+    def context(self) -> Context:
+        """Where this session's client is (the agent's or the direct client's address) and
+        the time now, for rules with context conditions."""
+        return Context(source_of(self.client_address), self.services.clock())
 
     @staticmethod
     def label(decision: Decision) -> str:

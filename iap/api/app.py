@@ -35,6 +35,7 @@ from iap import runs
 from iap.approvals import ApprovalError, Approver, StepUpRequired, request_json
 from iap.classify.types import Risk
 from iap.config import ConnectionConfig
+from iap.context import Context, source_of
 from iap.identity import ACR_MFA, AuthError, Claims
 from iap.policy import Action, decide
 from iap.services import Services
@@ -199,12 +200,22 @@ def build_app(services: Services) -> Starlette:
             }
         )
 
-    def policy_for(c: ConnectionConfig, claims: Claims) -> dict[str, str]:
-        """What the policy does with each risk class on c for the caller."""
+    def context_of(request: Request) -> Context:
+        """The caller's context: its address and the time (rules' context conditions)."""
+        peer = request.client.host if request.client is not None else ""
+        return Context(source_of(f"{peer}:0"), services.clock())
+
+    def policy_for(c: ConnectionConfig, claims: Claims, context: Context) -> dict[str, str]:
+        """What the policy does with each risk class on c for the caller, here and now."""
         rules = services.config.effective_rules
         return {
             risk.value: decide(
-                rules, user=claims.sub, roles=tuple(claims.roles), connection=c.name, risk=risk
+                rules,
+                user=claims.sub,
+                roles=tuple(claims.roles),
+                connection=c.name,
+                risk=risk,
+                context=context,
             ).action.value
             for risk in Risk
         }
@@ -223,7 +234,9 @@ def build_app(services: Services) -> Starlette:
         return policy[Risk.READ.value] != Action.DENY.value
 
     async def connections(request: Request, claims: Claims) -> Response:
-        found = [(c, policy_for(c, claims)) for c in services.config.connections]
+        found = [
+            (c, policy_for(c, claims, context_of(request))) for c in services.config.connections
+        ]
         return JSONResponse([connection_json(c, p) for c, p in found if usable(p)])
 
     async def connection(request: Request, claims: Claims) -> Response:
@@ -231,7 +244,7 @@ def build_app(services: Services) -> Starlette:
         c = services.config.connection(name)
         if c is None:
             raise ApprovalError(404, f"no connection named {name!r}: `iap ls` lists yours")
-        policy = policy_for(c, claims)
+        policy = policy_for(c, claims, context_of(request))
         if not usable(policy):
             raise ApprovalError(403, f"the policy does not let {claims.sub} read on {name}")
         return JSONResponse(connection_json(c, policy))
@@ -273,7 +286,8 @@ def build_app(services: Services) -> Starlette:
         c = services.config.connection(name)
         if c is None:
             raise ApprovalError(404, f"no connection named {name!r}: `iap ls` lists yours")
-        if not usable(policy_for(c, claims)):
+        context = context_of(request)
+        if not usable(policy_for(c, claims, context)):
             raise ApprovalError(403, f"the policy does not let {claims.sub} read on {name}")
         if c.kind not in runs.RUN_KINDS:
             raise ApprovalError(400, f"{name} is a {c.kind} connection: iap run has no client")
@@ -289,6 +303,7 @@ def build_app(services: Services) -> Starlette:
                 roles=tuple(claims.roles),
                 connection=c,
                 script=script,
+                context=context,
             )
         )
         if not plan.statements:

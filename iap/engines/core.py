@@ -16,8 +16,9 @@ It answers with a Verdict: forward (with the label the audit row will carry), or
 row of what ran are the engine's, in its own protocol, when the server has answered.
 
 This is the one place a native fast lane and context-aware policy plug in: a statement the
-lane already knows is `allow` never reaches here; context reaches the decision through the
-Session.
+lane already knows is `allow` never reaches here; context (the client's address, the time)
+reaches the decision through `Session.decide`, and the conditions that fired travel with a
+hold's reasons and a denial's message.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ class StatementGate:
             result = await session.hold(
                 decision,
                 sql=sql,
-                reasons=reasons,
+                reasons=(*reasons, *decision.signals),  # the approver sees why it was held
                 statement_hash=hashlib.sha256(wire).hexdigest(),
                 params=params,
                 notify=notify,

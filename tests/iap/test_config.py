@@ -7,7 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from iap.cli.main import app
 from iap.config import (
     DEFAULT_RULES,
     ConfigError,
@@ -259,6 +261,29 @@ def test_a_gateway_needs_a_connection_and_its_secrets(
 
 
 @pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ("hours = 'Mon-Fri 8-19'", "[[rules]] #1 hours: '8' is not a time like '08:00'"),
+        (
+            "sources = ['10.1.2.3/8']",
+            "[[rules]] #1 sources[1]: not a network: '10.1.2.3/8' (10.1.2.3/8 has host bits"
+            " set; write e.g. '10.0.0.0/8')",
+        ),
+    ],
+)
+def test_gateway_check_prints_a_bad_context_condition_as_one_line(
+    tmp_path: Path, condition: str, expected: str
+) -> None:
+    """What the operator sees (load_config's lines: test_context_conditions_are_checked_at_load)."""
+    path = write(
+        tmp_path, f"{CONNECTION}[[rules]]\nrisks = ['write']\naction = 'deny'\n{condition}\n"
+    )
+    checked = CliRunner().invoke(app, ["gateway", "check", "--config", str(path)])
+    assert "Traceback" not in checked.stdout + checked.stderr
+    assert (checked.exit_code, checked.stderr) == (2, f"iap: {path}: {expected}\n")
+
+
+@pytest.mark.parametrize(
     ("seconds", "text"),
     [(0.0, "0s"), (0.25, "250ms"), (10.0, "10s"), (90.0, "90s"), (600.0, "10m"),
      (43200.0, "12h"), (86400.0, "1d")],
@@ -300,3 +325,38 @@ def test_a_reload_applies_connections_rules_and_some_gateway_keys_only(tmp_path:
     assert (applied.gateway.access_token_ttl, applied.gateway.log_level) == (120.0, "debug")
     assert applied.connections == new.connections and applied.rules == new.rules
     assert restart_needed(old, for_reload(old, old)) == []
+
+
+def test_the_readmes_config_examples_load(tmp_path: Path) -> None:
+    """Every TOML block of README.md is a valid config, or valid rules for one."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in readme.split("```toml\n")[1:]]
+    assert len(blocks) >= 2
+    for block in blocks:
+        text = block if "[gateway]" in block else f"[gateway]\n{CONNECTION}{block}"
+        config = load_config(write(tmp_path, text))
+        assert config.connections
+
+
+@pytest.mark.parametrize(
+    ("rule", "error"),
+    [
+        ('hours = "Mon-Fri 8-19"', "[[rules]] #1 hours: '8' is not a time like '08:00'"),
+        (
+            'not_hours = "Mon 08:00-09:00 Mars/Olympus"',
+            "[[rules]] #1 not_hours: unknown time zone 'Mars/Olympus' (write e.g. 'Europe/Berlin')",
+        ),
+        (
+            'sources = ["10.1.2.3/8"]',
+            "[[rules]] #1 sources[1]: not a network: '10.1.2.3/8' (10.1.2.3/8 has host bits"
+            " set; write e.g. '10.0.0.0/8')",
+        ),
+        ('not_sources = ["office"]', "[[rules]] #1 not_sources[1]: not a network: 'office'"),
+    ],
+)
+def test_context_conditions_are_checked_at_load(tmp_path: Path, rule: str, error: str) -> None:
+    path = write(tmp_path, f"{CONNECTION}[[rules]]\nrisks=['write']\naction='hold'\n{rule}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    (line,) = str(raised.value).splitlines()
+    assert line.startswith(f"{path}: {error}")

@@ -541,7 +541,7 @@ def test_audit_refuses_an_unknown_decision_and_a_bad_since(config: Path) -> None
     assert (ran.code, ran.error) == (
         2,
         "iap: no audit decision 'allowed': one of allow, grace, deny, hold, approved, denied,"
-        " expired, abandoned, cancelled, login, stepup, listener",
+        " expired, abandoned, cancelled, killed, login, stepup, listener",
     )
     ran = iap("audit", "--since", "yesterday", "--config", str(config))
     assert (ran.code, ran.error) == (

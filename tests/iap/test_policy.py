@@ -1,11 +1,15 @@
-"""Tests of iap.policy: first matching rule wins, defaults, globs, roles, fail closed."""
+"""Tests of iap.policy: first matching rule wins, defaults, globs, roles, fail closed, and
+context rules that only tighten."""
 
 from __future__ import annotations
+
+import ipaddress
 
 import pytest
 
 from iap.classify.types import Risk
 from iap.config import DEFAULT_RULES, GatewayConfig, Rule
+from iap.context import Context
 from iap.policy import Action, Decision, decide
 
 
@@ -140,3 +144,90 @@ def test_decision_is_frozen_and_hashable() -> None:
     with pytest.raises(AttributeError):
         decision.action = Action.DENY  # type: ignore[misc]
     assert Action("hold") is Action.HOLD and Action.HOLD == "hold"
+
+
+# -- context conditions: they only tighten --------------------------------------------------
+
+OFFICE = Context(ipaddress.ip_address("10.1.2.3"), 0.0)
+CAFE = Context(ipaddress.ip_address("203.0.113.9"), 0.0)
+UNKNOWN = Context(None, 0.0)
+
+
+def decide_in(rules: tuple[Rule, ...], risk: Risk, context: Context | None) -> Decision:
+    return decide(
+        rules + DEFAULT_RULES,
+        user="alice",
+        roles=("dev",),
+        connection="pg-main",
+        risk=risk,
+        context=context,
+    )
+
+
+def test_a_context_rule_holds_writes_from_outside_the_office() -> None:
+    rules = (Rule(risks=("write",), action="hold", not_sources=("10.0.0.0/8",)),)
+    assert decide_in(rules, Risk.WRITE, OFFICE).action is Action.ALLOW
+    outside = decide_in(rules, Risk.WRITE, CAFE)
+    assert (outside.action, outside.rule_index) == (Action.HOLD, 0)
+    assert outside.signals == ("source 203.0.113.9 outside 10.0.0.0/8",)
+    assert outside.reason == (
+        "write on pg-main needs approval by the requester (rule 1)"
+        " (source 203.0.113.9 outside 10.0.0.0/8)"
+    )
+    # An address the gateway cannot read, or no context at all: the strict reading.
+    unknown = decide_in(rules, Risk.WRITE, UNKNOWN)
+    assert unknown.signals == ("source unknown (counted as outside 10.0.0.0/8)",)
+    only = (Rule(risks=("write",), action="deny", sources=("10.0.0.0/8",)),)
+    assert decide_in(only, Risk.WRITE, UNKNOWN).signals == (
+        "source unknown (counted as in 10.0.0.0/8)",
+    )
+    assert decide_in(rules, Risk.WRITE, None).action is Action.HOLD
+
+
+def test_a_context_rule_never_loosens() -> None:
+    rules = (
+        Rule(risks=("destructive",), action="allow", sources=("10.0.0.0/8",)),
+        Rule(risks=("write",), action="hold", approval="self", sources=("10.0.0.0/8",)),
+        Rule(risks=("write",), action="hold", approval="peer"),
+    )
+    assert decide_in(rules, Risk.DESTRUCTIVE, OFFICE).rule is DEFAULT_RULES[2]
+    held = decide_in(rules, Risk.WRITE, OFFICE)
+    assert (held.rule_index, held.signals) == (2, ())  # peer beats self: the context one lost
+
+
+def test_stricter_holds_and_denials_win_over_the_base() -> None:
+    base = Rule(risks=("ddl",), action="hold", approval="self", max_age=900.0)
+    fresher = Rule(
+        risks=("ddl",), action="hold", approval="self", max_age=0.0, hours="Mon-Sun 00:00-24:00"
+    )
+    peer = Rule(risks=("ddl",), action="hold", approval="peer", not_sources=("10.0.0.0/8",))
+    deny = Rule(risks=("ddl",), action="deny", not_sources=("10.0.0.0/8",))
+    assert decide_in((fresher, base), Risk.DDL, OFFICE).rule is fresher
+    assert decide_in((peer, base), Risk.DDL, CAFE).rule is peer
+    assert decide_in((peer, base), Risk.DDL, OFFICE).rule is base
+    assert decide_in((deny, base), Risk.DDL, CAFE).action is Action.DENY
+    # the strictest context rule that applies decides; a looser one before it hides nothing
+    assert decide_in((peer, deny, base), Risk.DDL, CAFE).rule is deny
+    loose = Rule(risks=("ddl",), action="allow", sources=("203.0.113.0/24",))
+    assert decide_in((loose, deny, base), Risk.DDL, CAFE).rule is deny
+    assert decide_in((loose, base), Risk.DDL, CAFE).rule is base
+
+
+def test_hours_read_the_context_time() -> None:
+    monday_9_berlin = 1796630400.0  # 2026-12-07 08:00 UTC, 09:00 in Berlin
+    rules = (Rule(risks=("write",), action="deny", not_hours="Mon-Fri 08:00-19:00 Europe/Berlin"),)
+    at_work = Context(None, monday_9_berlin)
+    at_night = Context(None, monday_9_berlin + 12 * 3600)
+    assert decide_in(rules, Risk.WRITE, at_work).action is Action.ALLOW
+    night = decide_in(rules, Risk.WRITE, at_night)
+    assert night.action is Action.DENY
+    assert night.signals == ("outside hours Mon-Fri 08:00-19:00 Europe/Berlin",)
+    assert decide_in(rules, Risk.WRITE, None).action is Action.DENY  # unknown: strict
+
+
+def test_context_rules_keep_the_other_conditions() -> None:
+    rules = (
+        Rule(risks=("write",), action="deny", users=("bob",), not_sources=("10.0.0.0/8",)),
+        Rule(risks=("write",), action="deny", connections=("my-*",), hours="Mon-Sun 00:00-24:00"),
+    )
+    assert decide_in(rules, Risk.WRITE, CAFE).action is Action.ALLOW  # alice on pg-main
