@@ -75,6 +75,8 @@ class Session:
     holding: ApprovalRequest | None = None
     # set by the engine: pass a client's cancel on to the backend (when nothing is held)
     cancel_backend: Callable[[], Awaitable[None]] | None = None
+    # set by the engine: returns once the backend has answered everything forwarded
+    settled: Callable[[], Awaitable[None]] | None = None
     # the engine runs the relay in this scope; revoking the user's access cancels it
     scope: trio.CancelScope = field(default_factory=trio.CancelScope)
     revoked: str | None = None

@@ -60,6 +60,7 @@ from iap.engines.mysql_startup import (
     check_client,
     error_packet,
     greet_client,
+    kill_query,
     lex_state,
     login_backend,
     next_packet,
@@ -724,6 +725,9 @@ async def serve(
             )
             my.lex = lex
             session.engine = my
+            # what the gateway's stop does to a statement still running at its deadline
+            session.cancel_backend = partial(kill_query, connection, server.connection_id)
+            session.settled = my.wait_idle
             await client.send_all(encode_packet(seq, OkPacket(0, 0, ok.status, 0).encode()))
             await services.live.started(session)
             log.info(

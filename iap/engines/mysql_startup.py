@@ -7,6 +7,8 @@ iap does not relay: compression, LOCAL INFILE, TLS inside the tunnel, query attr
 MariaDB's extensions), and its own scramble and connection id. The client's password is
 ignored (its identity is the tunnel's token). The login to the backend then asks for exactly
 the capabilities the client chose, so the backend's answers can be forwarded untouched.
+`kill_query` logs in on a connection of its own to stop a statement the backend still runs
+when the gateway stops (MySQL has no cancel message; the mariadb CLI does the same).
 
 `iap.engines.mysql` runs the session itself.
 """
@@ -24,7 +26,7 @@ from iap.config import ConnectionConfig, split_address
 from iap.engines import backend_tls
 from iap.engines.relay import RECV_SIZE
 from iap.netio import FastStream, connect_tcp, connect_unix
-from protocols.errors import RemoteProtocolError
+from protocols.errors import ProtocolError, RemoteProtocolError
 from protocols.mysql.auth import AuthenticationFailed, ClientAuthenticator
 from protocols.mysql.messages import (
     AUTH_MORE_DATA,
@@ -47,6 +49,7 @@ log = logging.getLogger("iap.mysql")
 
 STARTUP_TIMEOUT = 30.0
 LOGIN_TIMEOUT = 30.0
+KILL_TIMEOUT = 5.0  # seconds kill_query may take
 
 # What iap relays. Everything else is left out of the handshake the client sees, so the
 # client never asks for it: COMPRESS and ZSTD (frames iap would have to unpack), LOCAL_FILES
@@ -253,6 +256,39 @@ async def login_backend(
 # How the session's text is lexed: read at login, and by the engine after a statement that
 # may have changed it (then the client never sees the answer).
 LEX_QUERY = "SELECT @@SESSION.sql_mode, @@SESSION.character_set_client"
+
+
+async def kill_query(connection: ConnectionConfig, backend_id: int) -> None:
+    """`KILL QUERY backend_id` on a fresh login with the connection's credentials: ends the
+    statement the session's backend runs (the session's relay then reads its error)."""
+    with trio.move_on_after(KILL_TIMEOUT):
+        try:
+            backend = await open_backend(connection)
+            try:
+                reader = PacketReader()
+                server = HandshakeV10.decode(
+                    (await next_packet(backend, reader, "the database")).payload
+                )
+                ours = HandshakeResponse(REQUIRED, 16 * 1024 * 1024, server.charset)
+                backend, _ = await login_backend(
+                    backend, reader, server, connection, ours, {"_client_name": "iap"}
+                )
+                await backend.send_all(query_packet(f"KILL QUERY {backend_id}"))
+                answer = (await next_packet(backend, reader, "the database")).payload
+                if answer[:1] == bytes((ERR_HEADER,)):
+                    log.warning("KILL QUERY %d refused: %s", backend_id, ErrPacket.decode(answer))
+            finally:
+                await backend.aclose()
+        except (
+            OSError,
+            trio.BrokenResourceError,
+            StartupRefused,
+            ProtocolError,
+            backend_tls.BackendTLSError,
+        ) as e:
+            log.warning(
+                "KILL QUERY %d not delivered connection=%s: %s", backend_id, connection.name, e
+            )
 
 
 def query_packet(sql: str) -> bytes:

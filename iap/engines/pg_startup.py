@@ -400,7 +400,7 @@ async def cancel_backend(connection: ConnectionConfig, process_id: int, secret_k
 async def handle_cancel(services: Services, process_id: int, secret_key: int) -> None:
     """A CancelRequest: ends a hold in progress, or is passed on to the session's backend."""
     session = services.live.by_key((process_id, secret_key))
-    if session is not None:
+    if session is not None and session.connection.kind == "postgres":  # not a MySQL id's
         if session.request_cancel():
             log.info("cancel ended a hold session=%s", session.id)
         elif session.cancel_backend is not None:

@@ -321,6 +321,10 @@ class PostgresSession:
         while not done() and not self.backend_done:
             await self.answered.wait()
 
+    async def wait_idle(self) -> None:
+        """Until the backend has answered everything forwarded so far (or is gone)."""
+        await self._wait_until(lambda: self.tracker.idle)
+
     async def _settle(self, done: Callable[[], bool]) -> None:
         """Before handling the client's next message: wait until done(), reading ahead from
         the client meanwhile so that one who leaves is noticed at once."""
@@ -978,6 +982,7 @@ async def _serve_session(
                 ) from e
             pg = PostgresSession(session, client, backend, conn)
             session.engine = pg
+            session.settled = pg.wait_idle
             out: list[bytes] = []
             negotiation = conn.protocol_negotiation()
             if negotiation is not None:
