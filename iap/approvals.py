@@ -7,8 +7,8 @@ session. The store is the source of truth: every status change is a compare-and-
 so a request is decided exactly once even across workers; a waiting session is woken at once
 by an in-process event, and re-reads the store periodically to learn of decisions taken by
 another worker or replica. Never forwards anything itself: sessions do that. Never calls the
-store on the event loop (but in `get`, which is blocking): the async methods run their store
-work in a worker thread and then wake sessions and publish events back on the loop.
+store on the event loop: the async methods run their store work in a worker thread, then wake
+sessions and publish events back on the loop.
 """
 
 from __future__ import annotations

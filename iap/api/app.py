@@ -234,9 +234,8 @@ def build_app(services: Services) -> Starlette:
         return policy[Risk.READ.value] != Action.DENY.value
 
     async def connections(request: Request, claims: Claims) -> Response:
-        found = [
-            (c, policy_for(c, claims, context_of(request))) for c in services.config.connections
-        ]
+        context = context_of(request)
+        found = [(c, policy_for(c, claims, context)) for c in services.config.connections]
         return JSONResponse([connection_json(c, p) for c, p in found if usable(p)])
 
     async def connection(request: Request, claims: Claims) -> Response:

@@ -395,6 +395,12 @@ class MySQLSession:
             await self._idle.wait()
         self._idle = None
 
+    async def kill_running(self, connection: ConnectionConfig) -> None:
+        """What the gateway's stop does to a statement still running at its deadline: KILL
+        QUERY on a login of its own (none when nothing runs: no login storm at a stop)."""
+        if self.tracker.pending:
+            await kill_query(connection, self.backend_id)
+
     async def reply(self, data: bytes) -> None:
         """The gateway's own answer: after the answers to everything forwarded before."""
         await self.wait_idle()
@@ -725,8 +731,7 @@ async def serve(
             )
             my.lex = lex
             session.engine = my
-            # what the gateway's stop does to a statement still running at its deadline
-            session.cancel_backend = partial(kill_query, connection, server.connection_id)
+            session.cancel_backend = partial(my.kill_running, connection)
             session.settled = my.wait_idle
             await client.send_all(encode_packet(seq, OkPacket(0, 0, ok.status, 0).encode()))
             await services.live.started(session)
