@@ -62,7 +62,7 @@ from iap.logfmt import event
 from iap.metrics import Metrics
 from iap.policy import Action, decide
 from iap.services import Services
-from iap.session import Session
+from iap.session import STOPPING
 from iap.store.base import Store, StoreUnavailable
 from iap.store.sqlite import SQLiteStore
 from iap.tls import TLSFiles, ensure_generated, server_context
@@ -73,7 +73,6 @@ HOUSEKEEPING_INTERVAL = 3600.0
 REVOCATION_CHECK = 2.0  # seconds between checks for sessions to end (disabled user, kill)
 DRAIN_POLL = 0.05  # seconds between looks at the sessions left while stopping
 CLOSE_TIMEOUT = 5.0  # seconds for stopped sessions to tell their clients, before cancelling
-ANSWER_WAIT = 2.0  # seconds a cancelled statement's answer is waited for when stopping
 
 
 class GatewayStartError(Exception):
@@ -434,20 +433,8 @@ async def _drain(services: Services, stop_accepting: trio.Event, hurry: trio.Eve
         with trio.move_on_after(CLOSE_TIMEOUT):
             async with trio.open_nursery() as nursery:
                 for session in left:
-                    nursery.start_soon(_end_session, session)
+                    nursery.start_soon(session.end, STOPPING)
             await _sessions_closed(services)
-
-
-async def _end_session(session: Session) -> None:
-    """Past the grace: cancel what the session's backend still runs, let the engine read how
-    it ended (so its audit row says so, not `unknown`), then end the session."""
-    try:
-        if session.cancel_backend is not None and session.settled is not None:
-            await session.cancel_backend()
-            with trio.move_on_after(ANSWER_WAIT):
-                await session.settled()
-    finally:
-        session.stop()
 
 
 async def _serve(

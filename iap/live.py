@@ -194,22 +194,27 @@ class LiveSessions:
             return gone, marked
 
         gone, marked = await trio.to_thread.run_sync(read)
+        ending: list[tuple[Session, str]] = []
         for session in sessions:
+            if session.revoked is not None:
+                continue  # ending already
             if session.user in gone:
-                session.revoke(f"user {session.user} was disabled")
+                ending.append((session, f"user {session.user} was disabled"))
             elif session.id in marked:
                 why = marked[session.id]
-                if session.revoked is None:
-                    self._services.audit.put(
-                        AuditRecord(
-                            ts=self._services.clock(),
-                            user=session.user,
-                            connection=session.connection.name,
-                            session_id=session.id,
-                            decision="killed",
-                            outcome="ok",
-                            error=why,
-                        )
+                ending.append((session, why))
+                self._services.audit.put(
+                    AuditRecord(
+                        ts=self._services.clock(),
+                        user=session.user,
+                        connection=session.connection.name,
+                        session_id=session.id,
+                        decision="killed",
+                        outcome="ok",
+                        error=why,
                     )
-                    log.info("session killed session=%s user=%s: %s", session.id, session.user, why)
-                session.revoke(why)
+                )
+                log.info("session killed session=%s user=%s: %s", session.id, session.user, why)
+        async with trio.open_nursery() as nursery:  # each cancels its running statement first
+            for session, why in ending:
+                nursery.start_soon(session.end, why)

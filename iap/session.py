@@ -34,6 +34,7 @@ ABANDONED = "the client disconnected while the statement was held"
 CANCELLED = "cancelled by the client"
 GRACE = "released by grace: an earlier approval under the same rule covers it"
 STOPPING = "gateway stopping"
+ANSWER_WAIT = 2.0  # seconds a cancelled statement's answer is waited for when ending a session
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,22 @@ class Session:
         if self.revoked is None:
             self.stopping = True
             self.revoke(STOPPING)
+
+    async def end(self, reason: str) -> None:
+        """End the session from outside (an operator's kill, a disabled user, the stop's
+        deadline): first cancel what its backend still runs and give the engine up to
+        ANSWER_WAIT to read how it ended, so the audit row says so (not `unknown`); then
+        revoke (or stop, for STOPPING). A held statement is simply cancelled."""
+        try:
+            if self.holding is None and self.cancel_backend and self.settled:
+                await self.cancel_backend()
+                with trio.move_on_after(ANSWER_WAIT):
+                    await self.settled()
+        finally:
+            if reason == STOPPING:
+                self.stop()
+            else:
+                self.revoke(reason)
 
     def close(self) -> None:
         """The session ended (LiveSessions.end calls this once it forgot the session)."""

@@ -101,3 +101,32 @@ async def test_an_operator_lists_and_kills_a_session_with_a_held_statement(
         process.send_signal(signal.SIGTERM)
         with trio.fail_after(30):
             await process.wait()
+
+
+async def test_a_kill_cancels_the_running_statement_first_and_audits_how_it_ended(
+    tmp_path: Path, pg_server: PgServer, database: str
+) -> None:
+    config = write_gateway_config(tmp_path, pg_server, database)
+    secret = await add_user(config, "alice", "dev")
+    sleeping = "SELECT pg_sleep(60) AS slept"
+    running = f"SELECT count(*) FROM pg_stat_activity WHERE query LIKE '{sleeping}%'"
+    async with gateway_process(config):
+        agent = await logged_in_agent(tmp_path / "home", config, "alice", secret)
+        async with agent.connect() as port:
+            psql = await start_psql(port, database)
+            await psql.send(f"{sleeping};")
+            with trio.fail_after(20):
+                while pg_server.execute(running) != [(1,)]:
+                    await trio.sleep(0.1)
+            (session,) = await listed(config)
+            killed = await iap("admin", "sessions", "kill", session["id"], "--config", str(config))
+            assert killed.returncode == 0, killed.stderr.decode()
+            await psql.err.wait_for(r"57014: canceling statement due to user request")
+            await psql.send("SELECT 'after' AS x;")  # psql reads the FATAL when it next reads
+            await psql.err.wait_for(r"57P01: iap: access revoked: ended by operator")
+            await psql.close()
+        assert pg_server.execute(running) == [(0,)]
+        audit = await iap("audit", "--json", "--config", str(config))
+        (row,) = [r for r in json.loads(audit.stdout) if r["sql"].startswith(sleeping)]
+        assert (row["decision"], row["outcome"]) == ("allow", "error")
+        assert "canceling statement" in row["error"]
