@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -125,6 +126,12 @@ class Claims:
     jti: str
     device: str | None
     aud: str
+
+
+def kept_roles(granted: tuple[str, ...], current: Sequence[str]) -> tuple[str, ...]:
+    """The roles of `granted` (a token's, a session's) the user still has: removing a role
+    takes effect at once, adding one waits for a new token (context only tightens)."""
+    return tuple(r for r in granted if r in current)
 
 
 # passwords
@@ -630,7 +637,9 @@ class Identity:
     def verify_access_token(self, token: str, *, audience: str = AUDIENCE) -> Claims:
         """Signature (ES256 with our key only), iss, aud, exp and iat against the injected
         clock, claim types, and that the user exists and is enabled. Raises AuthError:
-        token_expired, user_disabled, token_invalid (anything else)."""
+        token_expired, user_disabled, token_invalid (anything else). The claims' roles are
+        those of the token the user still has: a role removed since the token was issued is
+        gone at once, a role added waits for the next login or refresh."""
         try:
             payload = jwt.decode(
                 token,
@@ -659,4 +668,5 @@ class Identity:
             raise AuthError("token_invalid")
         if user.disabled:
             raise AuthError("user_disabled")
-        return claims
+        roles = kept_roles(claims.roles, user.roles)
+        return claims if roles == claims.roles else dataclasses.replace(claims, roles=roles)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from iap.store.base import AuditRecord, CancelKey, LiveSession, Store, StoreUnavailable
+from iap.store.base import AuditRecord, CancelKey, LiveSession, Store, StoreUnavailable, User
 
 if TYPE_CHECKING:
     from iap.services import Services
@@ -179,28 +179,32 @@ class LiveSessions:
 
     async def check_ends(self) -> None:
         """End the sessions of this process that were disabled users' or that an operator
-        asked to end (`iap admin sessions kill`)."""
+        asked to end (`iap admin sessions kill`); narrow the others' roles to those their
+        users still have."""
         store, pid = self._services.store, os.getpid()
         sessions = list(self)
         users = {s.user for s in sessions}
 
-        def read() -> tuple[set[str], dict[str, str]]:
-            gone = {u for u in users if (found := store.get_user(u)) is None or found.disabled}
+        def read() -> tuple[dict[str, User | None], dict[str, str]]:
+            found = {u: store.get_user(u) for u in users}
             marked = {
                 r.id: r.end_reason
                 for r in store.list_sessions()
                 if r.gateway_pid == pid and r.end_reason is not None
             }
-            return gone, marked
+            return found, marked
 
-        gone, marked = await trio.to_thread.run_sync(read)
+        found, marked = await trio.to_thread.run_sync(read)
         ending: list[tuple[Session, str]] = []
         for session in sessions:
             if session.revoked is not None:
                 continue  # ending already
-            if session.user in gone:
+            user = found.get(session.user)
+            if user is None or user.disabled:
                 ending.append((session, f"user {session.user} was disabled"))
-            elif session.id in marked:
+                continue
+            session.keep_roles(user.roles)
+            if session.id in marked:
                 why = marked[session.id]
                 ending.append((session, why))
                 self._services.audit.put(

@@ -14,9 +14,10 @@ the sessions left when the shutdown grace is over are stopped the same way.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import trio
@@ -25,10 +26,14 @@ from iap.classify import Risk
 from iap.config import ConnectionConfig, GatewayConfig
 from iap.context import Context, source_of
 from iap.events import Event
+from iap.identity import kept_roles
+from iap.logfmt import event
 from iap.policy import Action, Decision, decide
 from iap.runs import RunGrant, take
 from iap.services import Services
 from iap.store.base import ApprovalRequest, AuditRecord
+
+log = logging.getLogger("iap.session")
 
 ABANDONED = "the client disconnected while the statement was held"
 CANCELLED = "cancelled by the client"
@@ -106,6 +111,15 @@ class Session:
         if self.revoked is None:
             self.stopping = True
             self.revoke(STOPPING)
+
+    def keep_roles(self, current: Sequence[str]) -> None:
+        """The user's roles now: one removed since the session began no longer counts (its
+        decisions are made afresh); one added waits for a new session."""
+        kept = kept_roles(self.roles, current)
+        if kept != self.roles:
+            log.info(event("roles_narrowed", session=self.id, user=self.user, roles=",".join(kept)))
+            self.roles = kept
+            self._decided_under = None  # decide afresh
 
     async def end(self, reason: str) -> None:
         """End the session from outside (an operator's kill, a disabled user, the stop's

@@ -292,3 +292,46 @@ async def test_an_expired_access_token_does_not_end_a_running_session(
     await psql.send("SELECT 'still running' AS x;")
     await psql.out.wait_for("still running")
     assert await psql.close() == 0
+
+
+WRITES_FOR_WRITERS = """
+[[rules]]
+roles = ["writer"]
+risks = ["write"]
+action = "allow"
+
+[[rules]]
+risks = ["write"]
+action = "deny"
+"""
+
+
+@pytest.mark.parametrize("config_extra", [WRITES_FOR_WRITERS])
+async def test_a_role_removed_during_a_session_no_longer_counts(
+    gateway: Gateway, database: str, pg_server: PgServer
+) -> None:
+    """Context only tightens: a role taken away (`iap admin user set-roles`) stops counting
+    in running sessions within seconds, while a role added waits for a new login."""
+    from tests.e2e.test_psql import start_psql
+
+    gateway.services.store.set_user_roles("alice", ["dev", "writer"])
+    alice = await Agent.logged_in(gateway, "alice")
+    async with alice.connect() as port:
+        psql = await start_psql(port, database)
+        await psql.send("INSERT INTO items VALUES (10, 'ten');")
+        await psql.out.wait_for("INSERT 0 1")
+        changed = await trio.run_process(
+            [*IAP, "admin", "user", "set-roles", "alice", "--role", "dev", "--role", "auditor",
+             "--config", str(gateway.config_path)],
+            capture_stdout=True, capture_stderr=True, check=False,
+        )  # fmt: skip
+        assert changed.returncode == 0, changed.stderr.decode()
+        with trio.fail_after(15):  # the gateway looks every 2 s
+            while [s.roles for s in gateway.services.live] != [("dev",)]:
+                await trio.sleep(0.1)
+        await psql.send("INSERT INTO items VALUES (11, 'eleven');")
+        await psql.err.wait_for(r"42501: iap: write on pg-main is denied by rule 2")
+        await psql.send("SELECT 'still open' AS x;")
+        await psql.out.wait_for("still open")
+        await psql.close()
+    assert pg_server.execute("SELECT count(*) FROM items WHERE id = 11", database) == [(0,)]

@@ -405,6 +405,17 @@ def test_refresh_token_expires_with_the_session(
     assert auth_error(ident.refresh, pair.refresh_token, "dev-1").code == "token_expired"
 
 
+def test_a_role_removed_since_the_token_was_issued_is_gone_at_once(
+    ident: Identity, alice: str, store: SQLiteStore
+) -> None:
+    token = login(ident).access_token
+    assert ident.verify_access_token(token).roles == ("dev", "dba")
+    store.set_user_roles("alice", ["dev", "auditor"])  # dba removed, auditor added
+    claims = ident.verify_access_token(token)
+    assert claims.roles == ("dev",)  # the new role waits for a new token
+    assert claims.sub == "alice"
+
+
 def test_refresh_refuses_unknown_tokens_and_disabled_users(
     ident: Identity, alice: str, store: SQLiteStore
 ) -> None:
