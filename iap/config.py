@@ -74,6 +74,20 @@ def format_duration(seconds: float) -> str:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
+def _network(value: str) -> str:
+    return str(parse_network(value))
+
+
+def _hours(value: str | None) -> str | None:
+    if value is not None:
+        parse_hours(value)
+    return value
+
+
+Network = Annotated[str, AfterValidator(_network)]
+HoursText = Annotated[str | None, AfterValidator(_hours)]
+
+
 def split_address(address: str) -> tuple[str, int]:
     """'host:port' (or '[v6]:port') -> (host, port); the port is 0-65535."""
     host, sep, port = address.rpartition(":")
@@ -149,6 +163,13 @@ class GatewaySection(_Model):
         default=64,
         ge=1,
         description="The same, from one source address.",
+    )
+    trusted_proxies: tuple[Network, ...] = Field(
+        default=(),
+        description="Load balancers that put a PROXY protocol header (v1 or v2) before each"
+        " connection they pass on (tunnel and direct listeners): a connection from one of"
+        " these networks must start with one, and the client address it names is the one"
+        " rules (`sources`), limits and logs see. Empty: no header is accepted.",
     )
     shutdown_grace: Duration = Field(
         default=10.0,
@@ -277,20 +298,6 @@ class ConnectionConfig(_Model):
 
 
 RiskName = Literal["read", "write", "ddl", "destructive", "admin", "unknown"]
-
-
-def _network(value: str) -> str:
-    return str(parse_network(value))
-
-
-def _hours(value: str | None) -> str | None:
-    if value is not None:
-        parse_hours(value)
-    return value
-
-
-Network = Annotated[str, AfterValidator(_network)]
-HoursText = Annotated[str | None, AfterValidator(_hours)]
 
 
 class Rule(_Model):

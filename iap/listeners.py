@@ -20,7 +20,13 @@ import trio
 
 from iap.config import ConnectionConfig, split_address
 from iap.engines import postgres
-from iap.netio import FastStream, PreAuthLimits, connection_errors_logged, serve_tcp
+from iap.netio import (
+    FastStream,
+    PreAuthLimits,
+    client_address,
+    connection_errors_logged,
+    serve_tcp,
+)
 from iap.services import Services
 from iap.tunnel import handle_tunnel
 
@@ -41,6 +47,7 @@ async def start_listeners(
         reuse_port=services.workers > 1,
         limits=PreAuthLimits(gateway.max_unauthenticated, gateway.max_unauthenticated_per_source),
         stop_accepting=stop_accepting,
+        trusted_proxies=gateway.trusted_proxies,
     )
     tunnel_port: int = await nursery.start(
         partial(serve, partial(handle_tunnel, services, context), host, port)
@@ -62,7 +69,7 @@ async def _handle_direct(
 ) -> None:
     """One client of a direct listener (never raises)."""
     stream = FastStream(sock)
-    peer = stream.peer
+    peer = client_address(sock)
     try:
         with connection_errors_logged(log, "listener", peer):
             # the connection as the config says now (a reload may have changed or removed it)

@@ -12,6 +12,8 @@ time (a schedule point costs about as much as the system call itself).
 survives running out of file descriptors, can stop accepting while the connections it
 accepted go on, and can cap the connections that have not authenticated yet
 (`PreAuthLimits`), in all and per source address: the excess is closed as it is accepted.
+Behind a trusted load balancer it takes the PROXY protocol header off each connection first
+(`read_proxy_header`), and `client_address` then names the client, not the balancer.
 """
 
 from __future__ import annotations
@@ -28,10 +30,15 @@ from contextvars import ContextVar
 
 import trio
 
+from iap import context
+from protocols.errors import RemoteProtocolError
+from protocols.proxy import MAX_HEADER, ProxyHeader, header_length, parse_header
+
 _WOULD_BLOCK = (BlockingIOError, InterruptedError)
 # Out of file descriptors or memory: wait and accept again (as trio.serve_listeners does).
 _ACCEPT_CAPACITY_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS}
 log = logging.getLogger("iap.netio")
+PROXY_HEADER_TIMEOUT = 5.0  # seconds a trusted load balancer has to send its PROXY header
 
 
 def _stdlib_socket(sock: trio.socket.SocketType | socket.socket) -> socket.socket:
@@ -102,14 +109,6 @@ class FastStream(trio.abc.Stream):
         except BaseException:
             tls.close()
             raise
-
-    @property
-    def peer(self) -> str:
-        try:
-            host, port = self.socket.getpeername()[:2]
-        except OSError:
-            return "?"
-        return f"{host}:{port}"
 
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
         size = max_bytes or 65536
@@ -304,6 +303,48 @@ class Admission:
 _admission: ContextVar[Admission | None] = ContextVar("iap_admission", default=None)
 
 
+# The client's address as host:port when a trusted proxy's PROXY header named it (set for the
+# task serving that connection); otherwise the socket's peer is the client.
+_client: ContextVar[str | None] = ContextVar("iap_client", default=None)
+
+
+def client_address(sock: socket.socket) -> str:
+    """host:port of the client of the connection this task serves: the PROXY header's source
+    when a trusted load balancer passed it on, else the socket's peer ("?" if gone)."""
+    named = _client.get()
+    if named is not None:
+        return named
+    try:
+        host, port = sock.getpeername()[:2]
+    except OSError:
+        return "?"
+    return f"{host}:{port}"
+
+
+async def read_proxy_header(sock: socket.socket) -> ProxyHeader:
+    """Take the PROXY protocol header off the start of `sock` (a raw socket, before TLS),
+    leaving the connection's own bytes unread. RemoteProtocolError when it is not one;
+    BrokenResourceError when the peer leaves first. The caller bounds the time."""
+    seen = -1
+    while True:
+        await trio.lowlevel.wait_readable(sock)
+        try:
+            data = sock.recv(MAX_HEADER, socket.MSG_PEEK)
+        except BlockingIOError:
+            continue
+        except OSError as e:
+            raise trio.BrokenResourceError(str(e)) from e
+        if not data or len(data) == seen:  # gone, or a partial header: wait for the rest
+            if not data:
+                raise trio.BrokenResourceError("the peer closed before its PROXY header")
+            await trio.sleep(0.01)
+            continue
+        seen = len(data)
+        length = header_length(data)
+        if length is not None and length <= len(data):
+            return parse_header(sock.recv(length))
+
+
 def authenticated() -> None:
     """The peer of the connection this task serves has authenticated: it no longer counts
     against the limits on unauthenticated connections."""
@@ -320,13 +361,16 @@ async def serve_tcp(
     reuse_port: bool = False,
     limits: PreAuthLimits | None = None,
     stop_accepting: trio.Event | None = None,
+    trusted_proxies: tuple[str, ...] = (),
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Accept TCP connections and run `handler(stdlib socket)` for each, in its own task
     (non-blocking, TCP_NODELAY and SO_KEEPALIVE set); reports the bound port. Running out
     of file descriptors is waited out, not fatal. With `reuse_port` several processes listen
     on the same port and the kernel spreads new connections over them (SO_REUSEPORT: the
-    gateway's workers). With `limits`, a connection over them is closed at once. When
+    gateway's workers). With `limits`, a connection over them is closed at once. A
+    connection from `trusted_proxies` (networks) must start with a PROXY protocol header:
+    its source is the client (`client_address`, and the limits count it). When
     `stop_accepting` is set the listening sockets close; this returns once the handlers of
     the connections accepted before have returned."""
     if reuse_port:
@@ -337,7 +381,9 @@ async def serve_tcp(
     accept_errors = RateLimitedLog(log)
     async with trio.open_nursery() as handlers, trio.open_nursery() as accepting:
         for listener in listeners:
-            accepting.start_soon(_accept_loop, listener, handler, handlers, limits, accept_errors)
+            accepting.start_soon(
+                _accept_loop, listener, handler, handlers, limits, accept_errors, trusted_proxies
+            )
         task_status.started(bound)
         if stop_accepting is not None:
             await stop_accepting.wait()
@@ -370,6 +416,7 @@ async def _accept_loop(
     handlers: trio.Nursery,
     limits: PreAuthLimits | None,
     accept_errors: RateLimitedLog,
+    trusted_proxies: tuple[str, ...],
 ) -> None:
     async with listener:
         while True:
@@ -396,11 +443,46 @@ async def _accept_loop(
             except OSError:
                 sock.close()
                 continue
+            if trusted_proxies and _is_proxy(source, trusted_proxies):
+                handlers.start_soon(_serve_proxied, handler, sock, limits, source)
+                continue
             admission = limits.admit(source) if limits is not None else None
             if limits is not None and admission is None:
                 sock.close()
                 continue
             handlers.start_soon(_serve_admitted, handler, sock, admission)
+
+
+def _is_proxy(source: str, networks: tuple[str, ...]) -> bool:
+    address = context.source_of(f"{source}:0")
+    return address is not None and context.in_networks(address, networks) is not None
+
+
+async def _serve_proxied(
+    handler: Callable[[socket.socket], Awaitable[None]],
+    sock: socket.socket,
+    limits: PreAuthLimits | None,
+    proxy: str,
+) -> None:
+    """A connection a trusted load balancer passed on: its PROXY header first (within
+    PROXY_HEADER_TIMEOUT), then served as the client's; without a valid header, closed."""
+    try:
+        with trio.fail_after(PROXY_HEADER_TIMEOUT):
+            header = await read_proxy_header(sock)
+    except (trio.TooSlowError, trio.BrokenResourceError, RemoteProtocolError) as e:
+        log.warning("connection from proxy %s closed: no valid PROXY header: %s", proxy, e)
+        sock.close()
+        return
+    source = proxy  # a LOCAL header (a health check) or one with no address: the balancer's
+    if header.source is not None:
+        host, port = header.source
+        source = host
+        _client.set(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+    admission = limits.admit(source) if limits is not None else None
+    if limits is not None and admission is None:
+        sock.close()
+        return
+    await _serve_admitted(handler, sock, admission)
 
 
 async def _serve_admitted(

@@ -25,7 +25,7 @@ import trio
 from iap import runs
 from iap.engines.registry import engine_for
 from iap.identity import AuthError
-from iap.netio import FastStream, authenticated, connection_errors_logged
+from iap.netio import FastStream, authenticated, client_address, connection_errors_logged
 from iap.services import Services
 
 log = logging.getLogger("iap.tunnel")
@@ -61,11 +61,7 @@ async def read_line(stream: trio.abc.ReceiveStream, limit: int) -> tuple[bytes, 
 
 async def handle_tunnel(services: Services, context: ssl.SSLContext, sock: socket.socket) -> None:
     """One agent connection: TLS handshake, hello, then the engine (never raises)."""
-    try:
-        host, port = sock.getpeername()[:2]
-        peer = f"{host}:{port}"
-    except OSError:
-        peer = "?"
+    peer = client_address(sock)
     stream: FastStream | None = None
     try:
         with connection_errors_logged(log, "tunnel", peer):

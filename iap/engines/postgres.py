@@ -48,7 +48,7 @@ from iap.engines.pg_startup import (
     send_fatal,
 )
 from iap.engines.relay import ClientInput, pump_backend
-from iap.netio import FastStream
+from iap.netio import FastStream, client_address
 from iap.policy import Action, Decision
 from iap.services import Services
 from iap.session import Session
@@ -895,7 +895,7 @@ async def serve_listener(
     TLS and gives a listener token (`iap token`) as its cleartext password."""
     conn = Connection(Role.SERVER)
     client: trio.abc.Stream = plain
-    peer = plain.peer
+    peer = client_address(plain.socket)
     try:
         with trio.move_on_after(STARTUP_TIMEOUT) as scope:
             first, client = await read_startup(plain, conn, b"", tls=context)
