@@ -400,9 +400,14 @@ class SQLiteStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: the thread lock, then the database's write lock at once."""
-        with self._lock, _begin(self._conn) as db:
-            yield db
+        """A write transaction: the thread lock, then the database's write lock at once. A
+        database that cannot be written now (locked past the busy timeout, disk full or
+        failing) is StoreUnavailable, as for the audit log."""
+        try:
+            with self._lock, _begin(self._conn) as db:
+                yield db
+        except sqlite3.OperationalError as e:
+            raise StoreUnavailable(f"{self.path}: {e}") from e
 
     def _read(self, sql: str, args: Sequence[object] = ()) -> list[sqlite3.Row]:
         with self._lock:
