@@ -1,7 +1,8 @@
 """`iap status [--json]`: who am I, on which gateway, how fresh the tokens and MFA are, which
-device. Reads the saved state and asks the gateway (`/v1/whoami`), renewing the access token
-when it is due, as any command would. When the gateway cannot be reached, what this home knows
-is printed before the error (exit 3)."""
+device, and the address the gateway sees (what rules with `sources` read). Reads the saved
+state and asks the gateway (`/v1/whoami`), renewing the access token when it is due, as any
+command would. When the gateway cannot be reached, what this home knows is printed before the
+error (exit 3)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def _data(state: AgentState, me: dict[str, Any]) -> dict[str, Any]:
         "session_expires_at": state.session_expires_at or None,
         "auth_time": me.get("auth_time"),
         "last_mfa": me.get("last_mfa"),
+        "source": me.get("source"),
         "tokens": state.tokens_place(),
     }
 
@@ -56,8 +58,13 @@ def _lines(data: dict[str, Any], now: float, reached: bool) -> list[str]:
         f"session:  {session}",
         f"mfa:      {mfa_line if reached else 'unknown (the gateway did not answer)'}",
         f"device:   {data['device_id']}",
+        f"address:  {_address(data['source']) if reached else 'unknown'}",
         f"tokens:   {data['tokens']}",
     ]
+
+
+def _address(source: str | None) -> str:
+    return f"{source} (as the gateway sees you)" if source else "not an IP address"
 
 
 def status(*, as_json: bool) -> None:

@@ -189,6 +189,7 @@ def build_app(services: Services) -> Starlette:
 
     async def whoami(request: Request, claims: Claims) -> Response:
         last_mfa = await anyio.to_thread.run_sync(services.store.last_mfa_event, claims.sub)
+        source = context_of(request).source
         return JSONResponse(
             {
                 "user": claims.sub,
@@ -197,6 +198,7 @@ def build_app(services: Services) -> Starlette:
                 "exp": claims.exp,
                 "device": claims.device,
                 "last_mfa": last_mfa,
+                "source": str(source) if source is not None else None,
             }
         )
 

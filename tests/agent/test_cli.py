@@ -55,10 +55,12 @@ async def test_login_status_ls_token_logout(cli: Cli) -> None:
     assert lines[4].startswith("mfa:      last code ")
     state = json.loads((cli.home / "agent.json").read_text())
     assert lines[5] == f"device:   {state['device_id']}"
-    assert lines[6] == f"tokens:   {cli.home / 'agent.json'}"
+    assert lines[6] == "address:  127.0.0.1 (as the gateway sees you)"
+    assert lines[7] == f"tokens:   {cli.home / 'agent.json'}"
     as_json = json.loads((await cli("status", "--json")).stdout)
     assert as_json["user"] == "alice" and as_json["roles"] == ["dev"]
     assert as_json["gateway"] == cli.url and as_json["device_id"] == state["device_id"]
+    assert as_json["source"] == "127.0.0.1"
     assert as_json["session_expires_at"] - as_json["access_expires_at"] > 11 * 3600
 
     listed = await cli("ls")
