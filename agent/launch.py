@@ -1,4 +1,5 @@
-"""`iap psql` and `iap mysql`: a tunnel on a free local port for one client process.
+"""`iap psql` and `iap mysql`: a tunnel for one client process, on a unix socket in a folder
+only this user may enter (`private_socket`: other users of the machine cannot reach it).
 
 The client gets the terminal (it is started in the same process group, in the foreground).
 Ctrl-C reaches every process of that group, so while the client runs the agent ignores SIGINT
@@ -12,16 +13,17 @@ import shutil
 import signal
 from collections.abc import AsyncIterator, Callable
 from functools import partial
+from pathlib import Path
 
 import trio
 
 from agent.client import GatewayClient
 from agent.commands.connect import connection_info
 from agent.errors import AgentError, usage
-from agent.tunnel import Tunnel, bind, bound_port, serve_bound
+from agent.tunnel import Tunnel, private_socket, serve_bound
 
-# (local port, user, database) -> the client's command line
-ClientArgv = Callable[[int, str, str], list[str]]
+# (the local socket, user, database) -> the client's command line
+ClientArgv = Callable[[Path, str, str], list[str]]
 COMMANDS = {"postgres": "psql", "mysql": "mysql"}
 
 
@@ -51,12 +53,14 @@ def launch(name: str, kind: str, argv: ClientArgv) -> int:
     tunnel = Tunnel.for_connection(client, info, report=False)  # the client shows why
 
     async def main() -> int:
-        listeners = await bind(0)
+        async with private_socket(kind) as (listeners, path):
+            return await run_client(listeners, argv(path, user, database))
+
+    async def run_client(listeners: list[trio.SocketListener], command: list[str]) -> int:
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async with trio.open_nursery() as nursery:
                 watch = kind == "mysql"  # psql shows held statements itself (a notice)
                 nursery.start_soon(partial(serve_bound, [(tunnel, listeners)], client, watch=watch))
-                command = argv(bound_port(listeners), user, database)
                 try:
                     process = await trio.lowlevel.open_process(command)
                 except OSError as e:

@@ -13,15 +13,19 @@ sessions this agent opened. `iap run` opens one tunnel whose hello names its app
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import signal
 import socket
 import ssl
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -269,6 +273,29 @@ async def bind(port: int) -> list[trio.SocketListener]:
             EXIT_REFUSED,
             "port_unavailable",
         ) from None
+
+
+PG_SOCKET = ".s.PGSQL.5432"  # what libpq looks for in host=<folder> with port=5432
+
+
+@asynccontextmanager
+async def private_socket(kind: str) -> AsyncIterator[tuple[list[trio.SocketListener], Path]]:
+    """A listening unix socket in a new folder only this user may enter (mode 0700), and its
+    path: what `iap psql`, `iap mysql` and `iap run` give their client. A port on 127.0.0.1
+    would be open to every user of the machine, who could use the tunnel as this user (or be
+    first on `iap run`'s one-shot port). libpq finds the socket as host=<folder> port=5432."""
+    folder = Path(tempfile.mkdtemp(prefix="iap-"))  # mode 0700
+    path = folder / (PG_SOCKET if kind == "postgres" else "mysql.sock")
+    sock = trio.socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        await sock.bind(str(path))
+        sock.listen(16)
+        yield [trio.SocketListener(sock)], path
+    finally:
+        sock.close()
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def bound_port(listeners: list[trio.SocketListener]) -> int:

@@ -36,7 +36,7 @@ from agent.errors import EXIT_REFUSED, AgentError, usage
 from agent.launch import _pass_signals, find_program
 from agent.output import emit_json, warn
 from agent.state import locked
-from agent.tunnel import Tunnel, bind, bound_port, serve_once, watch_sessions
+from agent.tunnel import Tunnel, private_socket, serve_once, watch_sessions
 
 WAIT = 20.0  # seconds each GET /v1/runs/ID waits for the decision
 CLIENTS = {
@@ -174,15 +174,15 @@ def _approved(client: GatewayClient, run: dict[str, Any], code: str | None) -> d
 
 def _command(
     kind: str, program: str, user: str, database: str, script: Path
-) -> Callable[[int], list[str]]:
-    """The client's command line for a local port (the mariadb CLI reads the script on its
-    standard input)."""
+) -> Callable[[Path], list[str]]:
+    """The client's command line for the local socket (the mariadb CLI reads the script on
+    its standard input)."""
 
-    def command(port: int) -> list[str]:
+    def command(socket: Path) -> list[str]:
         if kind == "postgres":
-            conninfo = f"host=127.0.0.1 port={port} user={user} dbname={database} sslmode=disable"
+            conninfo = f"host={socket.parent} port=5432 user={user} dbname={database}"
             return [program, "-X", "-v", "ON_ERROR_STOP=1", "-f", str(script), "-d", conninfo]
-        where = ["--host=127.0.0.1", f"--port={port}", f"--user={user}"]
+        where = ["--protocol=socket", f"--socket={socket}", f"--user={user}"]
         return [program, *where, f"--database={database}"]
 
     return command
@@ -191,13 +191,24 @@ def _command(
 async def _serve_and_run(
     client: GatewayClient,
     tunnel: Tunnel,
-    command: Callable[[int], list[str]],
+    command: Callable[[Path], list[str]],
     stdin: Path | None,
     quiet: bool,
 ) -> int:
-    """The one-shot port and the client on it, until the client exits; its exit code."""
-    listeners = await bind(0)
-    argv = command(bound_port(listeners))
+    """The one-shot socket and the client on it, until the client exits; its exit code (a
+    private socket: no other local user can be the first to connect)."""
+    async with private_socket(tunnel.kind) as (listeners, path):
+        return await _run_client(client, tunnel, listeners, command(path), stdin, quiet)
+
+
+async def _run_client(
+    client: GatewayClient,
+    tunnel: Tunnel,
+    listeners: list[trio.SocketListener],
+    argv: list[str],
+    stdin: Path | None,
+    quiet: bool,
+) -> int:
     stdout = sys.stderr.fileno() if quiet else None  # --json: stdout is for the result
     with contextlib.ExitStack() as files:
         source = files.enter_context(stdin.open("rb")) if stdin is not None else None

@@ -9,10 +9,12 @@ can stop it while the agent runs.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import ssl
 import subprocess
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -263,6 +265,15 @@ async def test_psql_and_mysql_commands_run_the_client_on_a_tunnel(
     failed = await alice.run("psql", "pg-main", "--", "-X", "-c", "SELECT * FROM nowhere")
     assert failed.returncode == 1  # psql's own exit code
     assert 'relation "nowhere" does not exist' in failed.stderr.decode()
+    # The client reaches the tunnel through a unix socket in a folder only alice may enter
+    # (a port on 127.0.0.1 would be open to every user of the machine); it goes with psql.
+    private = await alice.run(
+        "psql", "pg-main", "--", "-X", "-At", "-c", r"\setenv IAPDIR :HOST",
+        "-c", r'\! stat -c "%a %U" "$IAPDIR" "$IAPDIR/.s.PGSQL.5432" && echo "$IAPDIR"',
+    )  # fmt: skip
+    modes, socket_mode, folder = private.stdout.decode().splitlines()
+    assert modes.split()[0] == "700" and socket_mode.split()[1] == modes.split()[1]
+    assert folder.startswith(tempfile.gettempdir()) and not os.path.exists(folder)
     wrong = await alice.run("psql", "my-main")
     assert (wrong.returncode, wrong.stderr.decode()) == (
         2,
