@@ -98,11 +98,17 @@ def register(app: typer.Typer) -> None:
         tls: bool = typer.Option(
             False, "--tls", help="Serve clients that ask for TLS (a local CA under IAP_HOME)"
         ),
+        socket: bool = typer.Option(
+            False,
+            "--socket",
+            help="A unix socket only you can reach, not a port any local user can",
+        ),
     ) -> None:
-        """Open a local port per connection and print its connection string, one per line."""
+        """Open a local port (or socket) per connection and print its connection string, one
+        per line."""
         from agent.commands.connect import connect as do_connect
 
-        do_connect(names, port, tls)
+        do_connect(names, port, tls, socket)
 
     @app.command(context_settings=CLIENT_ARGS)
     def psql(

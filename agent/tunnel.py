@@ -344,15 +344,31 @@ async def serve_once(tunnel: Tunnel, listeners: list[trio.SocketListener]) -> No
 
 
 def run_until_stopped(
-    tunnels: list[tuple[Tunnel, int]], on_ready: Callable[[list[int]], None]
+    tunnels: list[tuple[Tunnel, int | None]],
+    on_ready: Callable[[list[int | Path]], None],
 ) -> None:
-    """`iap connect`: bind every port (nothing is printed if one fails), report them, serve
-    until SIGINT/SIGTERM."""
+    """`iap connect`: bind every port (None: a private unix socket) before anything is
+    printed, report them (a port, or the socket's path), serve until SIGINT/SIGTERM."""
 
     async def main() -> None:
-        bound = [(tunnel, await bind(port)) for tunnel, port in tunnels]
+        async with contextlib.AsyncExitStack() as sockets:
+            bound: list[tuple[Tunnel, list[trio.SocketListener]]] = []
+            places: list[int | Path] = []
+            for tunnel, port in tunnels:
+                if port is None:
+                    listeners, path = await sockets.enter_async_context(private_socket(tunnel.kind))
+                    places.append(path)
+                else:
+                    listeners = await bind(port)
+                    places.append(bound_port(listeners))
+                bound.append((tunnel, listeners))
+            await serve_until_stopped(bound, lambda: on_ready(places))
+
+    async def serve_until_stopped(
+        bound: list[tuple[Tunnel, list[trio.SocketListener]]], ready: Callable[[], None]
+    ) -> None:
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-            on_ready([bound_port(listeners) for _, listeners in bound])
+            ready()
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(serve_bound, bound, tunnels[0][0].client)
                 async for _ in signals:
@@ -369,8 +385,15 @@ async def serve(tunnel: Tunnel, port: int, on_ready: Callable[[int], None]) -> N
     await serve_bound([(tunnel, listeners)], tunnel.client)
 
 
-def connection_string(kind: str, user: str, port: int, database: str, ca: str | None = None) -> str:
-    """What a client connects with: sslmode=disable, or with `ca` (local TLS) verify-full."""
+def connection_string(
+    kind: str, user: str, port: int | Path, database: str, ca: str | None = None
+) -> str:
+    """What a client connects with: on a port, sslmode=disable, or with `ca` (local TLS)
+    verify-full; on a private socket (a path), its folder (libpq) or the socket (MySQL URI)."""
+    if isinstance(port, Path):
+        if kind == "mysql":
+            return f"mysql://{user}@{quote(str(port), safe='')}/{database}"
+        return f"postgresql://{user}@/{database}?host={quote(str(port.parent), safe='')}&port=5432"
     where = quote(ca or "", safe="/")
     if kind == "mysql":
         tls = f"?ssl-mode=VERIFY_IDENTITY&ssl-ca={where}" if ca else ""

@@ -207,12 +207,13 @@ class Agent:
         assert result.returncode == 0, result.stderr.decode()
 
     @asynccontextmanager
-    async def connect(self, name: str = "pg-main") -> AsyncIterator[ConnectedPort]:
-        """`iap connect NAME --port 0` in the background; yields the port it printed."""
+    async def connect(self, name: str = "pg-main", *extra: str) -> AsyncIterator[ConnectedPort]:
+        """`iap connect NAME [EXTRA...]` in the background; yields the port it printed (0 and
+        the connection string with --socket)."""
         async with trio.open_nursery() as nursery:
             process = await nursery.start(
                 lambda task_status: trio.run_process(
-                    [*IAP, "connect", name],
+                    [*IAP, "connect", name, *extra],
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
                     env=self.env(),
@@ -235,9 +236,9 @@ class Agent:
                         break
             line = output.decode().strip()
             match = re.search(r"127\.0\.0\.1:(\d+)/", line)
-            assert match, f"iap connect printed {line!r}; stderr: {stderr.decode()}"
+            assert match or "--socket" in extra, f"printed {line!r}; stderr: {stderr.decode()}"
             try:
-                yield ConnectedPort(int(match.group(1)), line, stderr)
+                yield ConnectedPort(int(match.group(1)) if match else 0, line, stderr)
             finally:
                 process.terminate()
                 nursery.cancel_scope.cancel()

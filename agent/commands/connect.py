@@ -1,4 +1,4 @@
-"""`iap connect NAME... [--port N] [--tls]`: check, bind, print, serve until Ctrl-C.
+"""`iap connect NAME... [--port N | --socket] [--tls]`: check, bind, print, serve until Ctrl-C.
 
 The token and every name are checked before anything binds; every port is bound before
 anything is printed. Then one connection string per connection goes to stdout, in the order
@@ -7,6 +7,7 @@ given (flushed), and a line per port to stderr. Ctrl-C or SIGTERM stops it with 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from agent.client import GatewayClient
@@ -22,11 +23,13 @@ def connection_info(client: GatewayClient, name: str) -> dict[str, Any]:
     return info
 
 
-def connect(names: list[str], port: int | None, tls: bool = False) -> None:
+def connect(names: list[str], port: int | None, tls: bool = False, socket: bool = False) -> None:
     if len(set(names)) != len(names):
         raise usage("a connection is named twice: give each once")
     if port and len(names) > 1:
         raise usage("--port takes one connection; with several, each gets a free port")
+    if socket and (port or tls):
+        raise usage("--socket needs neither --port nor --tls: only you can reach the socket")
     client = GatewayClient.from_state()
     infos = [connection_info(client, name) for name in names]
     context, ca = local_tls() if tls else (None, None)
@@ -34,14 +37,15 @@ def connect(names: list[str], port: int | None, tls: bool = False) -> None:
     assert client.state is not None
     user = client.state.user
 
-    def ready(ports: list[int]) -> None:
-        for info, bound in zip(infos, ports, strict=True):
+    def ready(places: list[int | Path]) -> None:
+        for info, bound in zip(infos, places, strict=True):
             say(connection_string(info["kind"], user, bound, info["database"], ca))
-        for info, bound in zip(infos, ports, strict=True):
-            warn(f"iap: {info['name']} is open on 127.0.0.1:{bound}")
+        for info, bound in zip(infos, places, strict=True):
+            where = f"127.0.0.1:{bound}" if isinstance(bound, int) else f"{bound} (only you)"
+            warn(f"iap: {info['name']} is open on {where}")
         if ca:
             warn(f"iap: local TLS: clients verify this port's certificate with the CA {ca}")
         warn("iap: press Ctrl-C to close")
 
-    run_until_stopped([(t, port or 0) for t in tunnels], ready)
+    run_until_stopped([(t, None if socket else port or 0) for t in tunnels], ready)
     warn("iap: stopped")

@@ -247,6 +247,12 @@ async def test_connect_refuses_before_binding(alice: Cli) -> None:
         2,
         "iap: --port takes one connection; with several, each gets a free port",
     )
+    for extra in (["--port", "7000"], ["--tls"]):
+        mixed = await alice("connect", "pg-main", "--socket", *extra)
+        assert (mixed.exit_code, error_line(mixed)) == (
+            2,
+            "iap: --socket needs neither --port nor --tls: only you can reach the socket",
+        )
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import psycopg
 import pymysql
@@ -274,6 +275,20 @@ async def test_psql_and_mysql_commands_run_the_client_on_a_tunnel(
     modes, socket_mode, folder = private.stdout.decode().splitlines()
     assert modes.split()[0] == "700" and socket_mode.split()[1] == modes.split()[1]
     assert folder.startswith(tempfile.gettempdir()) and not os.path.exists(folder)
+    async with alice.connect("pg-main", "--socket") as local:
+        folder = unquote(re.findall(r"host=([^&]+)", local.url)[0])
+        assert (
+            local.url == f"postgresql://alice@/{database}?host={quote(folder, safe='')}&port=5432"
+        )
+        assert os.stat(folder).st_mode & 0o777 == 0o700
+        done = await trio.run_process(
+            ["psql", "-X", "-At", "-d", local.url, "-c", "SELECT 'on a socket'"],
+            capture_stdout=True, capture_stderr=True, check=False,
+        )  # fmt: skip
+        assert (done.returncode, done.stdout.decode()) == (0, "on a socket\n"), done.stderr
+        with trio.fail_after(10):  # printed just after the connection string
+            while b"(only you)" not in local.stderr:
+                await trio.sleep(0.05)
     wrong = await alice.run("psql", "my-main")
     assert (wrong.returncode, wrong.stderr.decode()) == (
         2,
