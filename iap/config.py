@@ -305,7 +305,7 @@ class Rule(_Model):
     statement (its connection, user, roles and risk class) decides; then the defaults below.
     A rule with context conditions (sources, not_sources, hours, not_hours) matches only in
     that context, and may only make a decision stricter (allow -> hold -> deny, peer instead
-    of self, a fresher max_age): iap/policy.py."""
+    of self, a fresher max_age): iap/policy.py. Such a rule cannot allow (it is refused)."""
 
     connections: tuple[str, ...] = Field(
         default=(), description='Connection name globs ("pg-*"); empty: every connection.'
@@ -361,6 +361,15 @@ class Rule(_Model):
     not_hours: HoursText = Field(
         default=None, description="Context: the time is outside this weekly window."
     )
+
+    @model_validator(mode="after")
+    def _tightens(self) -> Rule:
+        if self.has_context and self.action == "allow":
+            raise ValueError(
+                'a rule with context conditions only tightens: action = "allow" would never'
+                ' apply (use "hold" or "deny", or drop the conditions)'
+            )
+        return self
 
     @property
     def has_context(self) -> bool:

@@ -51,10 +51,13 @@ action = "deny"
 hours = "{WINDOW}"
 """
 
-ALLOW_DESTRUCTIVE_FROM_LOOPBACK = """
+# Looser than the default for destructive statements (a code up to an hour old instead of
+# a fresh one): a context rule can never loosen (and one that allows is refused at load).
+HOLD_DESTRUCTIVE_LOOSELY_FROM_LOOPBACK = """
 [[rules]]
 risks = ["destructive"]
-action = "allow"
+action = "hold"
+max_age = "1h"
 sources = ["127.0.0.0/8"]
 """
 
@@ -111,7 +114,7 @@ async def test_a_write_rule_for_other_networks_leaves_the_write_allowed(
     assert insert == [("write", "allow", "ok")]
 
 
-@pytest.mark.parametrize("config_extra", [ALLOW_DESTRUCTIVE_FROM_LOOPBACK])
+@pytest.mark.parametrize("config_extra", [HOLD_DESTRUCTIVE_LOOSELY_FROM_LOOPBACK])
 async def test_a_context_rule_cannot_loosen_the_default_hold(
     gateway: Gateway, alice: Agent, port: ConnectedPort, database: str, pg_server: PgServer
 ) -> None:
@@ -121,6 +124,7 @@ async def test_a_context_rule_cannot_loosen_the_default_hold(
     request_id = (await psql.err.wait_for(r"iap approve ([A-Z2-9]{6})")).group(1)
     request = gateway.services.store.get_request(request_id)
     assert (request.status, request.risk, request.approval) == ("pending", "destructive", "self")
+    assert request.max_age == 0.0  # the default's fresh code, not the context rule's hour
     # the context rule did not decide, so no condition is named as a reason
     assert not any("source" in reason for reason in request.reasons), request.reasons
     assert pg_server.execute("SELECT count(*) FROM items", database) == [(3,)]

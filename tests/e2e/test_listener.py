@@ -40,6 +40,13 @@ async def listener_token(agent: Agent) -> str:
 async def psql(
     gateway: Gateway, database: str, password: str, *commands: str, sslmode: str = "require"
 ) -> tuple[int, str, str]:
+    return await psql_on(listen_port(gateway), database, password, *commands, sslmode=sslmode)
+
+
+async def psql_on(
+    port: int, database: str, password: str, *commands: str, sslmode: str = "require"
+) -> tuple[int, str, str]:
+    """psql as alice on 127.0.0.1:port with `password`: (exit code, stdout, stderr)."""
     args = [
         "psql",
         "-X",
@@ -47,8 +54,7 @@ async def psql(
         "-At",
         "-v",
         "ON_ERROR_STOP=1",
-        f"host=127.0.0.1 port={listen_port(gateway)} user=alice dbname={database}"
-        f" sslmode={sslmode}",
+        f"host=127.0.0.1 port={port} user=alice dbname={database} sslmode={sslmode}",
     ]
     for command in commands:
         args += ["-c", command]

@@ -7,7 +7,6 @@ address that is not trusted is never believed."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 import trio
 
 from tests.e2e.test_listener import listener_token
+from tests.e2e.test_listener import psql_on as psql
 from tests.helpers import Agent, Gateway, PgServer, running_gateway, write_config
 
 pytestmark = pytest.mark.e2e
@@ -67,19 +67,6 @@ async def balancer(target: int, header: bytes) -> AsyncIterator[int]:
         nursery.start_soon(trio.serve_listeners, relay, listeners)
         yield listeners[0].socket.getsockname()[1]
         nursery.cancel_scope.cancel()
-
-
-async def psql(port: int, database: str, token: str, *commands: str) -> tuple[int, str, str]:
-    args = ["psql", "-X", "-w", "-At", "-v", "ON_ERROR_STOP=1"]
-    args.append(f"host=127.0.0.1 port={port} user=alice dbname={database} sslmode=require")
-    for command in commands:
-        args += ["-c", command]
-    env = {**os.environ, "PGPASSWORD": token, "PGCONNECT_TIMEOUT": "10"}
-    with trio.fail_after(60):
-        done = await trio.run_process(
-            args, capture_stdout=True, capture_stderr=True, check=False, env=env
-        )
-    return done.returncode, done.stdout.decode(), done.stderr.decode()
 
 
 async def test_the_client_address_comes_from_a_trusted_balancers_header(

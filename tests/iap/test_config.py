@@ -352,10 +352,17 @@ def test_the_readmes_config_examples_load(tmp_path: Path) -> None:
             " set; write e.g. '10.0.0.0/8')",
         ),
         ('not_sources = ["office"]', "[[rules]] #1 not_sources[1]: not a network: 'office'"),
+        (
+            'sources = ["10.0.0.0/8"]\naction = "allow"',
+            '[[rules]] #1: a rule with context conditions only tightens: action = "allow" would'
+            ' never apply (use "hold" or "deny", or drop the conditions)',
+        ),
     ],
 )
 def test_context_conditions_are_checked_at_load(tmp_path: Path, rule: str, error: str) -> None:
-    path = write(tmp_path, f"{CONNECTION}[[rules]]\nrisks=['write']\naction='hold'\n{rule}\n")
+    path = write(tmp_path, f"{CONNECTION}[[rules]]\nrisks=['write']\n{rule}\n")
+    if "action" not in rule:
+        path.write_text(path.read_text() + "action = 'hold'\n")
     with pytest.raises(ConfigError) as raised:
         load_config(path)
     (line,) = str(raised.value).splitlines()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from pydantic import ValidationError
 
 from iap.classify.types import Risk
 from iap.config import DEFAULT_RULES, GatewayConfig, Rule
@@ -186,13 +187,16 @@ def test_a_context_rule_holds_writes_from_outside_the_office() -> None:
 
 def test_a_context_rule_never_loosens() -> None:
     rules = (
-        Rule(risks=("destructive",), action="allow", sources=("10.0.0.0/8",)),
+        Rule(risks=("destructive",), action="hold", sources=("10.0.0.0/8",)),
+        Rule(risks=("destructive",), action="deny"),
         Rule(risks=("write",), action="hold", approval="self", sources=("10.0.0.0/8",)),
         Rule(risks=("write",), action="hold", approval="peer"),
     )
-    assert decide_in(rules, Risk.DESTRUCTIVE, OFFICE).rule is DEFAULT_RULES[2]
+    assert decide_in(rules, Risk.DESTRUCTIVE, OFFICE).rule is rules[1]  # deny stays deny
     held = decide_in(rules, Risk.WRITE, OFFICE)
-    assert (held.rule_index, held.signals) == (2, ())  # peer beats self: the context one lost
+    assert (held.rule_index, held.signals) == (3, ())  # peer beats self: the context one lost
+    with pytest.raises(ValidationError, match="only tightens"):  # an allow could only loosen
+        Rule(risks=("write",), action="allow", sources=("10.0.0.0/8",))
 
 
 def test_stricter_holds_and_denials_win_over_the_base() -> None:
@@ -208,7 +212,7 @@ def test_stricter_holds_and_denials_win_over_the_base() -> None:
     assert decide_in((deny, base), Risk.DDL, CAFE).action is Action.DENY
     # the strictest context rule that applies decides; a looser one before it hides nothing
     assert decide_in((peer, deny, base), Risk.DDL, CAFE).rule is deny
-    loose = Rule(risks=("ddl",), action="allow", sources=("203.0.113.0/24",))
+    loose = Rule(risks=("ddl",), action="hold", max_age=3600.0, sources=("203.0.113.0/24",))
     assert decide_in((loose, deny, base), Risk.DDL, CAFE).rule is deny
     assert decide_in((loose, base), Risk.DDL, CAFE).rule is base
 
