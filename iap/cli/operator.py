@@ -1,5 +1,5 @@
 """Operator commands: `gateway run|check|config-reference`, `admin user ...`,
-`admin sessions [kill]`, `admin reload`,
+`admin sessions [kill]`, `admin reload`, `policy explain`,
 `audit [verify|checkpoint]`, `classify`, `demo`.
 
 Wiring only: heavy modules are imported inside each command, output goes through
@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -41,6 +41,7 @@ sessions_app = typer.Typer(
 audit_app = typer.Typer(help="Read and verify the audit log.", invoke_without_command=True)
 admin_app.add_typer(user_app, name="user")
 admin_app.add_typer(sessions_app, name="sessions")
+policy_app = typer.Typer(help="Try the policy without a database.", no_args_is_help=True)
 
 CONFIG_HELP = "Gateway config file (default: $IAP_CONFIG)"
 DEMO_PORT = 15432  # `make demo PORT=N` changes it; not 6432, PgBouncer's
@@ -715,8 +716,96 @@ def classify_command(
         print(f"  {reason}")
 
 
+@policy_app.command("explain")
+def policy_explain(
+    sql: str = typer.Argument(..., help="SQL text (several statements: each is explained)"),
+    user: str = typer.Option(..., help="Whose statement (their roles come from the store)"),
+    connection: str = typer.Option(..., help="On which connection"),
+    source: str = typer.Option(None, "--from", help="The client's address (default: unknown)"),
+    at: str = typer.Option(None, help="When: an ISO time with a zone (default: now)"),
+    json_: bool = typer.Option(False, "--json", help="A JSON array, one object per statement"),
+    config: Path = typer.Option(None, help=CONFIG_HELP),
+) -> None:
+    """Dry-run the rules: the class of each statement, the decision, the rule and the context
+    conditions behind it, as the gateway would decide for USER from --from at --at. An
+    unknown address meets every condition, as in the gateway (the strict reading)."""
+    import ipaddress
+
+    from agent import output
+    from iap.context import Context
+    from iap.runs import plan_run
+
+    cfg = _load(config)
+    target = cfg.connection(connection)
+    if target is None:
+        names = ", ".join(c.name for c in cfg.connections) or "none"
+        raise AgentError(f"no connection named {connection!r} (the config has: {names})")
+    try:
+        address = ipaddress.ip_address(source) if source else None
+    except ValueError:
+        raise AgentError(f"--from {source!r} is not an IP address", EXIT_USAGE) from None
+    when = _moment(at) if at else time.time()
+    with _store(cfg) as store:
+        found = store.get_user(user)
+    if found is None:
+        raise _no_user(user)
+    plan = plan_run(
+        cfg,
+        user=user,
+        roles=found.roles,
+        connection=target,
+        script=sql,
+        context=Context(address, when),
+    )
+    if not plan.statements:
+        raise AgentError("no statement in the SQL given", EXIT_USAGE)
+    rows: list[dict[str, Any]] = [
+        {
+            "statement": s.number,
+            "sql": s.sql,
+            "risk": s.risk.value,
+            "reasons": list(s.reasons),
+            "action": s.decision.action.value,
+            "rule": _rule_number(cfg, s.decision.rule_index),
+            "decision": s.decision.reason,
+            "signals": list(s.decision.signals),
+        }
+        for s in plan.statements
+    ]
+    if json_:
+        output.emit_json(rows)
+        return
+    for row in rows:
+        head = f"{row['statement']}: " if len(rows) > 1 else ""
+        output.say(f"{head}{row['risk']}: {row['action']} ({row['decision']})")
+        for reason in row["reasons"]:
+            output.say(f"  {reason}")
+
+
+def _rule_number(cfg: GatewayConfig, index: int | None) -> int | str | None:
+    """[[rules]] #N of the config, "default" for a default rule, None when none matched."""
+    if index is None:
+        return None
+    return index + 1 if index < len(cfg.rules) else "default"
+
+
+def _moment(text: str) -> float:
+    """An ISO 8601 time that names its zone or offset -> UNIX seconds."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise AgentError(
+            f"--at {text!r}: give an ISO time with its offset, like 2026-12-05T23:10+01:00",
+            EXIT_USAGE,
+        )
+    return moment.timestamp()
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(gateway_app, name="gateway")
+    app.add_typer(policy_app, name="policy")
     app.add_typer(admin_app, name="admin")
     app.add_typer(audit_app, name="audit")
     app.command("classify")(classify_command)

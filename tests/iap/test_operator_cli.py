@@ -592,3 +592,75 @@ def test_demo_on_a_port_in_use_is_one_line_before_anything_starts(tmp_path: Path
         " (`make demo PORT=N`), or 0 for a free one",
     )
     assert not (tmp_path / "demo").exists()
+
+
+# -- policy explain ----------------------------------------------------------------------------
+
+CONTEXT_RULES = """
+[[rules]]
+risks = ["write"]
+action = "hold"
+not_sources = ["10.0.0.0/8"]
+
+[[rules]]
+risks = ["destructive"]
+action = "deny"
+not_hours = "Mon-Fri 07:00-20:00 Europe/Berlin"
+"""
+
+
+def test_policy_explain_dry_runs_the_rules_in_a_context(config: Path) -> None:
+    config.write_text(config.read_text() + CONTEXT_RULES)
+    add_user(config, "alice", "dev")
+    sql = "UPDATE t SET a = 1 WHERE id = 1; DELETE FROM t; SELECT 1"
+    saturday_night = "2026-12-05T23:10+01:00"
+    ran = iap("policy", "explain", sql, "--user", "alice", "--connection", "pg-main",
+              "--from", "203.0.113.9", "--at", saturday_night, "--config", str(config))  # fmt: skip
+    assert (ran.code, ran.out.splitlines()) == (
+        0,
+        [
+            "1: write: hold (write on pg-main needs approval by the requester (rule 1) (source"
+            " 203.0.113.9 outside 10.0.0.0/8))",
+            "  UPDATE on t",
+            "2: destructive: deny (destructive on pg-main is denied by rule 2 (outside hours"
+            " Mon-Fri 07:00-20:00 Europe/Berlin))",
+            "  DELETE without WHERE on t",
+            "3: read: allow (read on pg-main is allowed by the default rule)",
+        ],
+    )
+    monday_office = ["--from", "10.1.2.3", "--at", "2026-12-07T10:00+01:00"]
+    ran = iap("policy", "explain", sql, "--user", "alice", "--connection", "pg-main",
+              *monday_office, "--json", "--config", str(config))  # fmt: skip
+    rows = json.loads(ran.out)
+    assert [(r["risk"], r["action"], r["rule"], r["signals"]) for r in rows] == [
+        ("write", "allow", "default", []),
+        ("destructive", "hold", "default", []),
+        ("read", "allow", "default", []),
+    ]
+    # No address: unknown meets every condition, as in the gateway.
+    ran = iap("policy", "explain", "INSERT INTO t VALUES (1)", "--user", "alice",
+              "--connection", "pg-main", "--json", "--config", str(config))  # fmt: skip
+    assert json.loads(ran.out)[0]["signals"] == ["source unknown (counted as outside 10.0.0.0/8)"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "error"),
+    [
+        (["--user", "bob"], 1, "iap: no user named 'bob': `iap admin user list` shows them"),
+        (["--connection", "nope"], 1, "iap: no connection named 'nope' (the config has: pg-main)"),
+        (["--from", "office"], 2, "iap: --from 'office' is not an IP address"),
+        (
+            ["--at", "2026-12-05 23:10"],
+            2,
+            "iap: --at '2026-12-05 23:10': give an ISO time with its offset, like"
+            " 2026-12-05T23:10+01:00",
+        ),
+    ],
+)
+def test_policy_explain_errors(config: Path, args: list[str], code: int, error: str) -> None:
+    add_user(config, "alice", "dev")
+    base = {"--user": "alice", "--connection": "pg-main"}
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
+    flat = [part for pair in base.items() for part in pair]
+    ran = iap("policy", "explain", "SELECT 1", *flat, "--config", str(config))
+    assert (ran.code, ran.error) == (code, error)
