@@ -77,7 +77,8 @@ class Approvals:
         self.poll_interval = poll_interval
         self._wakeups: dict[str, trio.Event] = {}
         # (user, connection, rule index) -> (until, highest risk rank released by the approval)
-        self._grace: dict[tuple[str, str, int], tuple[float, int]] = {}
+        # (user, connection, network, rule index) -> (until, highest risk rank covered)
+        self._grace: dict[tuple[str, str, str, int], tuple[float, int]] = {}
         self._published: dict[tuple[str, str], None] = {}  # (id, status) in publish order
         # Set when the gateway stops: holds in progress end, later ones at once (Session.hold).
         self.stopping = trio.Event()
@@ -293,10 +294,13 @@ class Approvals:
     # -- grace (opt-in): release later statements of the same class or lower ------------------
 
     def grant_grace(
-        self, user: str, connection: str, rule_index: int, rule: Rule, risk: str
+        self, user: str, connection: str, network: str, rule_index: int, rule: Rule, risk: str
     ) -> None:
+        """Later statements of `risk` or lower under this rule pass for `rule.grace`, for
+        the same user and connection from the same network (a grace earned on one network
+        does not apply on another: iap.context.network_of)."""
         if rule.grace > 0:
-            self._grace[(user, connection, rule_index)] = (
+            self._grace[(user, connection, network, rule_index)] = (
                 self.clock() + rule.grace,
                 _RISK_RANK[risk],
             )
@@ -305,8 +309,11 @@ class Approvals:
         """Drop every grace window (a reload renumbers the rules they are keyed by)."""
         self._grace.clear()
 
-    def in_grace(self, user: str, connection: str, rule_index: int, risk: str) -> bool:
-        until, rank = self._grace.get((user, connection, rule_index), (-math.inf, -1))
+    def in_grace(
+        self, user: str, connection: str, network: str, rule_index: int, risk: str
+    ) -> bool:
+        key = (user, connection, network, rule_index)
+        until, rank = self._grace.get(key, (-math.inf, -1))
         return self.clock() < until and _RISK_RANK[risk] <= rank
 
 

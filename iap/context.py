@@ -49,6 +49,15 @@ def source_of(peer: str) -> IPAddress | None:
     return mapped or address  # ::ffff:10.1.2.3 on a dual-stack socket is 10.1.2.3
 
 
+def network_of(source: IPAddress | None) -> str:
+    """The network a source belongs to, as grace windows key it: its /24 (IPv4) or /64
+    (IPv6), or "unknown"."""
+    if source is None:
+        return "unknown"
+    prefix = 24 if source.version == 4 else 64
+    return str(ipaddress.ip_network(f"{source}/{prefix}", strict=False))
+
+
 @lru_cache(maxsize=1024)
 def parse_network(text: str) -> IPNetwork:
     """`10.0.0.0/8`, `2001:db8::/32` or one address -> the network (host bits are an error,

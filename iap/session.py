@@ -24,7 +24,7 @@ import trio
 
 from iap.classify import Risk
 from iap.config import ConnectionConfig, GatewayConfig
-from iap.context import Context, source_of
+from iap.context import Context, IPAddress, network_of, source_of
 from iap.events import Event
 from iap.identity import kept_roles
 from iap.logfmt import event
@@ -92,8 +92,12 @@ class Session:
     # pass where the policy would hold them (StatementGate.judge); it ends with the session
     run_grant: RunGrant | None = None
     _closed: bool = False
+    source: IPAddress | None = field(init=False, default=None)
+    network: str = field(init=False, default="unknown")
 
     def __post_init__(self) -> None:
+        self.source = source_of(self.client_address)
+        self.network = network_of(self.source)  # what grace windows are keyed by
         if self.run_grant is None:
             self.run_grant = take(self.id)
         self.services.live.add(self)
@@ -180,7 +184,7 @@ class Session:
             decision.action is Action.HOLD
             and decision.rule_index is not None
             and self.services.approvals.in_grace(
-                self.user, self.connection.name, decision.rule_index, risk.value
+                self.user, self.connection.name, self.network, decision.rule_index, risk.value
             )
         ):
             return Decision(Action.ALLOW, risk, decision.rule, decision.rule_index, GRACE)
@@ -189,7 +193,7 @@ class Session:
     def context(self) -> Context:
         """Where this session's client is (the agent's or the direct client's address) and
         the time now, for rules with context conditions."""
-        return Context(source_of(self.client_address), self.services.clock())
+        return Context(self.source, self.services.clock())
 
     @staticmethod
     def label(decision: Decision) -> str:
@@ -297,6 +301,7 @@ class Session:
             self.services.approvals.grant_grace(
                 self.user,
                 self.connection.name,
+                self.network,
                 decision.rule_index,
                 decision.rule,
                 decision.risk.value,

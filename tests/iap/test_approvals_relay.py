@@ -73,3 +73,20 @@ async def test_holds_in_another_worker_reach_the_api_workers_subscribers(
                 extra = await receive.receive()
                 pytest.fail(f"published again: {extra.kind}")
         nursery.cancel_scope.cancel()
+
+
+def test_a_grace_window_holds_for_its_user_connection_network_and_class_only(
+    store: SQLiteStore,
+) -> None:
+    now = [1000.0]
+    approvals = Approvals(store, EventBus(), clock=lambda: now[0])
+    rule = Rule(risks=("ddl", "destructive"), action="hold", grace=60.0)
+    approvals.grant_grace("alice", "pg-main", "203.0.113.0/24", 0, rule, "ddl")
+    assert approvals.in_grace("alice", "pg-main", "203.0.113.0/24", 0, "ddl")
+    assert approvals.in_grace("alice", "pg-main", "203.0.113.0/24", 0, "write")  # lower class
+    assert not approvals.in_grace("alice", "pg-main", "203.0.113.0/24", 0, "destructive")
+    assert not approvals.in_grace("alice", "pg-main", "198.51.100.0/24", 0, "ddl")  # elsewhere
+    assert not approvals.in_grace("bob", "pg-main", "203.0.113.0/24", 0, "ddl")
+    assert not approvals.in_grace("alice", "pg-two", "203.0.113.0/24", 0, "ddl")
+    now[0] += 61
+    assert not approvals.in_grace("alice", "pg-main", "203.0.113.0/24", 0, "ddl")

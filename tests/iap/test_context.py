@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from iap.context import in_networks, parse_hours, parse_network, source_of
+from iap.context import in_networks, network_of, parse_hours, parse_network, source_of
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -116,3 +116,9 @@ def test_networks() -> None:
     assert in_networks(ipaddress.ip_address("10.9.9.9"), networks) == "10.0.0.0/8"
     assert in_networks(ipaddress.ip_address("2001:db8::1"), networks) == "2001:db8::/32"
     assert in_networks(ipaddress.ip_address("192.0.2.1"), networks) is None
+
+
+def test_the_network_a_grace_window_is_keyed_by() -> None:
+    assert network_of(ipaddress.ip_address("203.0.113.9")) == "203.0.113.0/24"
+    assert network_of(ipaddress.ip_address("2001:db8:1:2:3::9")) == "2001:db8:1:2::/64"
+    assert network_of(None) == "unknown"
