@@ -340,7 +340,7 @@ class Rule(_Model):
     grace: Duration = Field(
         default=0.0,
         description="After an approval, later statements of the same class or lower under this"
-        " rule pass without a hold for this long (same user and connection).",
+        " rule pass without a hold for this long (same user, connection and source network).",
     )
     sources: tuple[Network, ...] = Field(
         default=(),
