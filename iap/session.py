@@ -19,6 +19,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
 
 import trio
 
@@ -40,6 +41,16 @@ CANCELLED = "cancelled by the client"
 GRACE = "released by grace: an earlier approval under the same rule covers it"
 STOPPING = "gateway stopping"
 ANSWER_WAIT = 2.0  # seconds a cancelled statement's answer is waited for when ending a session
+
+
+class RecordFields(TypedDict, total=False):
+    """What a statement's audit record may say besides its class, decision and text."""
+
+    request_id: str | None
+    outcome: str  # ok | error | skipped | unknown | blocked | pending | forwarded
+    rows: int | None
+    error: str | None
+    duration_ms: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,16 +332,7 @@ class Session:
     # -- audit ---------------------------------------------------------------------------------
 
     def record(
-        self,
-        risk: Risk,
-        decision: str,
-        sql: str,
-        *,
-        request_id: str | None = None,
-        outcome: str = "ok",
-        rows: int | None = None,
-        error: str | None = None,
-        duration_ms: float | None = None,
+        self, risk: Risk, decision: str, sql: str, **fields: Unpack[RecordFields]
     ) -> AuditRecord:
         """An audit record of this session, stamped now."""
         return AuditRecord(
@@ -340,38 +342,13 @@ class Session:
             session_id=self.id,
             risk=risk.value,
             decision=decision,
-            request_id=request_id,
-            outcome=outcome,
-            rows=rows,
-            error=error,
-            duration_ms=duration_ms,
             sql=sql,
+            **fields,
         )
 
-    def audit(
-        self,
-        risk: Risk,
-        decision: str,
-        sql: str,
-        *,
-        request_id: str | None = None,
-        outcome: str = "ok",
-        rows: int | None = None,
-        error: str | None = None,
-        duration_ms: float | None = None,
-    ) -> None:
-        self.services.audit.put(
-            self.record(
-                risk,
-                decision,
-                sql,
-                request_id=request_id,
-                outcome=outcome,
-                rows=rows,
-                error=error,
-                duration_ms=duration_ms,
-            )
-        )
+    def audit(self, risk: Risk, decision: str, sql: str, **fields: Unpack[RecordFields]) -> None:
+        """Queue `record(...)` for the audit writer."""
+        self.services.audit.put(self.record(risk, decision, sql, **fields))
 
     async def audit_ahead(
         self, risk: Risk, decision: str, sql: str, request_id: str | None
