@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,24 @@ async def iap_run(agent: Agent, *args: str, code: str | None = None) -> Any:
     return result, done
 
 
+def run_in_background(
+    nursery: trio.Nursery, agent: Agent, script: Path, *, code: Callable[[], str] | None = None
+) -> list[Any]:
+    """`iap run pg-main -f SCRIPT --reason x` started in `nursery`: the list its result lands
+    in (the process; with `code`, `--code code()` and iap_run's (result, process))."""
+    outcome: list[Any] = []
+
+    async def run_script() -> None:
+        args = ("pg-main", "-f", str(script), "--reason", "x")
+        if code is None:
+            outcome.append(await agent.run("run", *args))
+        else:
+            outcome.append(await iap_run(agent, *args, code=code()))
+
+    nursery.start_soon(run_script)
+    return outcome
+
+
 def run_rows(records: list[Any], run_id: str) -> list[Any]:
     return [r for r in records if r.decision == f"run:{run_id}"]
 
@@ -150,13 +168,8 @@ async def test_a_script_runs_with_one_approval_and_its_grant_ends_with_its_sessi
         "CREATE TABLE victim (id int, note text);\n"
         "INSERT INTO victim VALUES (2, 'a; b');\n"
     )
-    outcome: list[Any] = []
     async with trio.open_nursery() as nursery:
-
-        async def run_script() -> None:
-            outcome.append(await alice.run("run", "pg-main", "-f", str(script), "--reason", "x"))
-
-        nursery.start_soon(run_script)
+        outcome = run_in_background(nursery, alice, script)
         run = await pending_run(gateway)
         assert pg_server.execute("SELECT count(*) FROM victim", database) == [(1,)]
         approved = await alice.run("approve", run.id, "--code", gateway.fresh_code("alice"))
@@ -204,13 +217,8 @@ async def test_iap_run_stops_when_its_run_expires_or_is_denied(
         "error": "expired",
         "message": f"run {first.id} is expired: no decision within 2s",
     }
-    outcome: list[Any] = []
     async with trio.open_nursery() as nursery:
-
-        async def run_script() -> None:
-            outcome.append(await alice.run("run", "pg-main", "-f", str(script), "--reason", "x"))
-
-        nursery.start_soon(run_script)
+        outcome = run_in_background(nursery, alice, script)
         second = await pending_run(gateway)
         denied = await alice.run("deny", second.id, "--reason", "not today")
         assert denied.returncode == 0, denied.stderr.decode()
@@ -241,16 +249,10 @@ async def test_a_run_with_a_four_eyes_statement_waits_for_a_reviewer(
     pg_server.execute("CREATE TABLE victim (id int)", database)
     script = tmp_path / "swap.sql"
     script.write_text("CREATE TABLE kept (id int);\nDROP TABLE victim;\n")
-    outcome: list[Any] = []
     async with trio.open_nursery() as nursery:
-
-        async def run_script() -> None:
-            code = gateway.fresh_code("alice")
-            outcome.append(
-                await iap_run(alice, "pg-main", "-f", str(script), "--reason", "x", code=code)
-            )
-
-        nursery.start_soon(run_script)
+        outcome = run_in_background(
+            nursery, alice, script, code=lambda: gateway.fresh_code("alice")
+        )
         run = await pending_run(gateway)
         # ddl alone would be the requester's to approve; the DROP makes it a reviewer's.
         assert (run.approval, run.approver_roles, run.risk) == ("peer", ("dba",), "destructive")
@@ -279,16 +281,10 @@ async def test_a_statement_not_in_the_script_is_decided_as_usual(
     script = tmp_path / "with-variable.sql"
     # psql sends `CREATE TABLE other (id int);`, a text the approver never saw.
     script.write_text("DROP TABLE victim;\n\\set name other\nCREATE TABLE :name (id int);\n")
-    outcome: list[Any] = []
     async with trio.open_nursery() as nursery:
-
-        async def run_script() -> None:
-            code = gateway.fresh_code("alice")
-            outcome.append(
-                await iap_run(alice, "pg-main", "-f", str(script), "--reason", "x", code=code)
-            )
-
-        nursery.start_soon(run_script)
+        outcome = run_in_background(
+            nursery, alice, script, code=lambda: gateway.fresh_code("alice")
+        )
         with trio.fail_after(30):
             while True:
                 pending = gateway.services.store.list_requests(status="pending")
