@@ -17,7 +17,7 @@ import json
 import logging
 import math
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -320,6 +320,17 @@ class Approvals:
 def _logged(kind: str, r: ApprovalRequest, **fields: object) -> None:
     """The gateway log's line for a request's step (`event=hold request=K7Q2XD ...`)."""
     log.info(event(kind, request=r.id, user=r.user, connection=r.connection, risk=r.risk, **fields))
+
+
+def who_approves(approval: str, roles: Sequence[str], min_approvals: int) -> str:
+    """Who may release a request, in words: "the requester", "a reviewer with role dba",
+    "2 reviewers"."""
+    if approval != "peer":
+        return "the requester"
+    with_role = f" with role {' or '.join(roles)}" if roles else ""
+    return (
+        f"{min_approvals} reviewers{with_role}" if min_approvals > 1 else f"a reviewer{with_role}"
+    )
 
 
 def request_json(r: ApprovalRequest) -> dict[str, object]:

@@ -269,23 +269,8 @@ class ConnectionConfig(_Model):
 
     def password(self) -> str | None:
         """The injected backend password (read at the edge: at start and at each login)."""
-        if self.password_env:
-            value = os.environ.get(self.password_env)
-            if value is None:
-                raise ConfigError(
-                    f"connection {self.name}: environment variable {self.password_env} is not"
-                    f" set (password_env): set it in the gateway's environment"
-                )
-            return value
-        if self.password_file:
-            try:
-                return self.password_file.read_text().rstrip("\n")
-            except OSError as e:
-                why = (e.strerror or str(e)).lower()
-                raise ConfigError(
-                    f"connection {self.name}: cannot read password_file {self.password_file}: {why}"
-                ) from None
-        return None
+        where = f"connection {self.name}"
+        return read_secret(where, "password", self.password_env, self.password_file)
 
     @property
     def is_unix_socket(self) -> bool:
@@ -450,6 +435,69 @@ class PolicySection(_Model):
     )
 
 
+def read_secret(where: str, key: str, env: str | None, file: Path | None) -> str | None:
+    """A secret given as `<key>_env` (an environment variable) or `<key>_file` (its trailing
+    newline dropped); None when neither is set. ConfigError says what is missing."""
+    if env:
+        value = os.environ.get(env)
+        if value is None:
+            raise ConfigError(
+                f"{where}: environment variable {env} is not set ({key}_env): set it in the"
+                " gateway's environment"
+            )
+        return value
+    if file:
+        try:
+            return file.read_text().rstrip("\n")
+        except OSError as e:
+            why = (e.strerror or str(e)).lower()
+            raise ConfigError(f"{where}: cannot read {key}_file {file}: {why}") from None
+    return None
+
+
+class NotifySection(_Model):
+    """`[notify]`: tell approvers where they are. Every request held, and its decision, is
+    POSTed to `webhook` (iap/notify.py), off the sessions' path, retried with back-off."""
+
+    webhook: str | None = Field(
+        default=None,
+        description="URL (http or https) that gets a JSON POST when a statement is held and when"
+        " it is decided: id, user, connection, risk, statement, reasons, status, and the"
+        " command to approve. None: no notifications.",
+    )
+    secret_env: str | None = Field(
+        default=None,
+        description="Environment variable with the key that signs each body: header"
+        ' `X-Iap-Signature: sha256=<hex HMAC-SHA256 of "<X-Iap-Timestamp>.<body>">`.',
+    )
+    secret_file: Path | None = Field(
+        default=None, description="Or a file holding it (relative: to the config's folder)."
+    )
+    slack: bool = Field(
+        default=False,
+        description='Send a Slack-compatible message (`{"text": ...}`) instead of the JSON'
+        " event (an incoming-webhook URL).",
+    )
+    timeout: Duration = Field(default=10.0, description="How long one delivery attempt may take.")
+
+    @field_validator("webhook")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"webhook must be an http:// or https:// URL, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> NotifySection:
+        if self.secret_env and self.secret_file:
+            raise ValueError("give secret_env or secret_file, not both")
+        return self
+
+    def secret(self) -> str | None:
+        """The signing key, read at the edge (start, reload)."""
+        return read_secret("[notify]", "secret", self.secret_env, self.secret_file)
+
+
 class AuditSection(_Model):
     """`[audit]`: how the audit trail is written (iap/auditqueue.py). Rows are committed in
     batches every 50 ms; a hard crash of the gateway can lose the last batch."""
@@ -475,6 +523,7 @@ class GatewayConfig(_Model):
     rules: tuple[Rule, ...] = ()
     policy: PolicySection = PolicySection()
     audit: AuditSection = AuditSection()
+    notify: NotifySection = NotifySection()
 
     @model_validator(mode="after")
     def _unique_names(self) -> GatewayConfig:
@@ -568,6 +617,7 @@ def load_config(path: str | os.PathLike[str]) -> GatewayConfig:
     for connection in connections if isinstance(connections, list) else []:
         resolve(connection, "password_file")
         resolve(connection, "tls_ca")
+    resolve(raw.get("notify"), "secret_file")
     try:
         return GatewayConfig.model_validate(raw)
     except ValidationError as e:
@@ -589,9 +639,9 @@ def check_secrets(config: GatewayConfig) -> None:
     """Every injected password readable now, in this process's environment: a missing
     secret is a start-up (or reload) error, not a session error. One line per problem."""
     problems = []
-    for c in config.connections:
+    for read in (*(c.password for c in config.connections), config.notify.secret):
         try:
-            c.password()
+            read()
         except ConfigError as e:
             problems.append(str(e))
     if problems:
@@ -699,6 +749,7 @@ SECTIONS: tuple[tuple[str, type[_Model]], ...] = (
     ("[[rules]]", Rule),
     ("[policy]", PolicySection),
     ("[audit]", AuditSection),
+    ("[notify]", NotifySection),
 )
 
 

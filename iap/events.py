@@ -33,6 +33,7 @@ class _Subscriber:
     roles: frozenset[str]
     session_id: str | None
     send: trio.MemorySendChannel[Event]
+    everything: bool = False  # the gateway's own listeners (iap/notify.py)
 
 
 class EventBus:
@@ -54,8 +55,24 @@ class EventBus:
             del self._subs[key]
             send.close()
 
+    @contextmanager
+    def subscribe_all(self) -> Iterator[trio.MemoryReceiveChannel[Event]]:
+        """Every event, for the gateway's own use (never for a user's stream)."""
+        send, receive = trio.open_memory_channel[Event](self._buffer)
+        key = next(self._ids)
+        self._subs[key] = _Subscriber("", frozenset(), None, send, everything=True)
+        try:
+            yield receive
+        finally:
+            del self._subs[key]
+            send.close()
+
     def publish(self, event: Event) -> None:
         for sub in list(self._subs.values()):
+            if sub.everything:
+                with suppress(trio.WouldBlock, trio.ClosedResourceError, trio.BrokenResourceError):
+                    sub.send.send_nowait(event)
+                continue
             own = event.user == sub.user and (
                 sub.session_id is None or sub.session_id == event.session_id
             )

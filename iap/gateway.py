@@ -60,6 +60,7 @@ from iap.listeners import start_listeners
 from iap.live import prune_stale
 from iap.logfmt import event
 from iap.metrics import Metrics
+from iap.notify import Notifier
 from iap.policy import Action, decide
 from iap.services import Services
 from iap.session import STOPPING
@@ -455,6 +456,7 @@ async def _serve(
                 if worker == 0:  # the control plane runs once, in the first worker
                     api_url = await _serve_api(nursery, services, files)
                     nursery.start_soon(_housekeeping, services)
+                    nursery.start_soon(Notifier(services).run)  # [notify] webhook
                     if workers > 1:
                         nursery.start_soon(services.approvals.relay_other_workers)
                 stop_accepting = trio.Event()

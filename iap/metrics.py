@@ -44,6 +44,12 @@ class Metrics:
         self.holds = Counter(
             "iap_holds_total", "Held statements by final status", ["status"], registry=self.registry
         )
+        self.webhook_deliveries = Counter(
+            "iap_webhook_deliveries_total",
+            "[notify] webhook notices by outcome (ok, failed, dropped)",
+            ["outcome"],
+            registry=self.registry,
+        )
 
     def count_statement(self, risk: str, decision: str) -> None:
         """iap_statements_total{risk,decision} += 1 (label children cached: a hot path)."""

@@ -30,6 +30,7 @@ from functools import partial
 
 import trio
 
+from iap.approvals import who_approves
 from iap.classify import Classification, LexState, Risk, classify
 from iap.config import ConnectionConfig
 from iap.engines.backend_tls import BackendTLSError
@@ -776,10 +777,7 @@ class PostgresSession:
         if request.approval == "self":
             how = f"To release it run: iap approve {request.id}"
         else:  # four eyes: the requester cannot approve, so say who can
-            roles = request.approver_roles
-            with_role = f" with role {' or '.join(roles)}" if roles else ""
-            n = request.min_approvals
-            who = f"{n} reviewers{with_role}" if n > 1 else f"a reviewer{with_role}"
+            who = who_approves("peer", request.approver_roles, request.min_approvals)
             how = f"It needs {who} (not you) to run: iap approve {request.id}"
         notice = pgm.NoticeResponse.make(
             severity="WARNING",

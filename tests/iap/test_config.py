@@ -367,3 +367,32 @@ def test_context_conditions_are_checked_at_load(tmp_path: Path, rule: str, error
         load_config(path)
     (line,) = str(raised.value).splitlines()
     assert line.startswith(f"{path}: {error}")
+
+
+def test_notify_checks_its_url_and_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, f'{CONNECTION}[notify]\nwebhook = "hooks.example.com/iap"\n')
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value) == (
+        f"{path}: [notify] webhook: webhook must be an http:// or https:// URL, got"
+        " 'hooks.example.com/iap'"
+    )
+    path = write(
+        tmp_path,
+        f'{CONNECTION}[notify]\nwebhook = "https://hooks.example.com/iap"\n'
+        'secret_env = "IAP_TEST_NO_SUCH_SECRET"\n',
+    )
+    monkeypatch.delenv("IAP_TEST_NO_SUCH_SECRET", raising=False)
+    with pytest.raises(ConfigError) as raised:
+        check_secrets(load_config(path))
+    assert str(raised.value) == (
+        "[notify]: environment variable IAP_TEST_NO_SUCH_SECRET is not set (secret_env): set it"
+        " in the gateway's environment"
+    )
+    (tmp_path / "hook.key").write_text("k\n")
+    path.write_text(
+        path.read_text().replace(
+            'secret_env = "IAP_TEST_NO_SUCH_SECRET"', 'secret_file = "hook.key"'
+        )
+    )
+    assert load_config(path).notify.secret() == "k"  # relative to the config's folder
