@@ -163,12 +163,19 @@ def register(app: typer.Typer) -> None:
             help=f"Only requests with this status: {', '.join(REQUEST_STATUSES)}",
             autocompletion=_complete_status,
         ),
+        watch: bool = typer.Option(
+            False,
+            "--watch",
+            "-w",
+            help="Then show new and decided requests as they come, until Ctrl-C (JSON lines"
+            " with --json)",
+        ),
     ) -> None:
         """List approval requests: yours, and those you may approve."""
         from agent.commands.requests import list_requests
 
         use_json(json_)
-        list_requests(as_json=json_, status=status)
+        list_requests(as_json=json_, status=status, watch=watch)
 
     @app.command()
     def approve(

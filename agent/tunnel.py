@@ -231,6 +231,20 @@ def watch_events(
     client: GatewayClient, mine: Callable[[str], bool], stop: Callable[[], bool]
 ) -> None:
     """Runs in a thread: follow /v1/events, print what concerns this agent's sessions."""
+
+    def show(event: dict[str, Any]) -> None:
+        text = describe_event(event) if mine(str(event.get("session"))) else None
+        if text:
+            warn(text)
+
+    follow_events(client, show, stop)
+
+
+def follow_events(
+    client: GatewayClient, on_event: Callable[[dict[str, Any]], None], stop: Callable[[], bool]
+) -> None:
+    """Blocking: hand each event of /v1/events (the caller's own, and the holds it may
+    approve) to `on_event` until stop(); a broken stream is opened again, with back-off."""
     delay = 1.0
     while not stop():
         try:
@@ -247,11 +261,7 @@ def watch_events(
                         return
                     if not line.startswith("data: "):
                         continue
-                    event = json.loads(line[6:])
-                    if mine(str(event.get("session"))):
-                        text = describe_event(event)
-                        if text:
-                            warn(text)
+                    on_event(json.loads(line[6:]))
         except (httpx.HTTPError, AgentError, ValueError):
             time.sleep(delay)
             delay = min(delay * 2, 15.0)

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+
 import pytest
 import trio
 
 from tests.e2e.test_psql import start_psql
-from tests.helpers import Agent, ConnectedPort, Gateway, PgServer, audit_records
+from tests.helpers import (
+    IAP,
+    Agent,
+    ConnectedPort,
+    Gateway,
+    PgServer,
+    StreamReader,
+    audit_records,
+)
 
 RULES = """
 [[rules]]
@@ -151,3 +163,45 @@ async def test_grace_releases_later_statements_of_the_same_class_once_approved(
         "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'graced_%'", database
     )
     assert tables == [(2,)]
+
+
+async def test_a_reviewer_watches_requests_come_and_go(
+    gateway: Gateway, alice: Agent, port: ConnectedPort, database: str
+) -> None:
+    """`iap requests --watch --json`: a reviewer (role dba) sees the holds they may approve as
+    they come, and their decisions (JSON lines), until Ctrl-C; someone else sees nothing."""
+    bob = await Agent.logged_in(gateway, "bob")
+    dave = await agent_for(gateway, "dave", "dba")
+    erin = await agent_for(gateway, "erin", "dev")
+    watchers = {}
+    for name, agent in (("bob", bob), ("erin", erin)):
+        process = await trio.lowlevel.open_process(
+            [*IAP, "requests", "--watch", "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=agent.env(),
+        )
+        assert process.stdout is not None
+        watchers[name] = (process, StreamReader(process.stdout))
+    await trio.sleep(1.0)  # the watchers subscribe
+    psql = await start_psql(port, database)
+    await psql.send("DELETE FROM items;")
+    request_id = (await psql.err.wait_for(r"iap approve ([A-Z2-9]{6})")).group(1)
+    _, bob_out = watchers["bob"]
+    held = json.loads((await bob_out.wait_for(r"\{.*\}\n")).group(0))
+    assert (held["kind"], held["id"], held["user"]) == ("request.held", request_id, "alice")
+    for name, reviewer in (("bob", bob), ("dave", dave)):
+        approved = await reviewer.run("approve", request_id, "--code", gateway.fresh_code(name))
+        assert approved.returncode == 0, approved.stderr.decode()
+    decided = json.loads((await bob_out.wait_for(r"\{.*\}\n")).group(0))
+    assert (decided["kind"], decided["id"]) == ("request.approved", request_id)
+    await psql.out.wait_for("DELETE 3")
+    await psql.close()
+    for process, _ in watchers.values():
+        process.send_signal(signal.SIGINT)
+        with trio.fail_after(10):
+            assert await process.wait() == 0
+    erin_process, erin_out = watchers["erin"]
+    assert erin_process.stdout is not None
+    rest = await erin_process.stdout.receive_some(65536)
+    assert (erin_out.data + rest) == b""  # not hers, and she may not approve it
