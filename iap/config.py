@@ -433,6 +433,14 @@ class PolicySection(_Model):
         " may allow unknown on, say, a bulk-load connection). Parsing costs about 1 s and"
         " 100 MB per MB.",
     )
+    hold_keepalive: Duration = Field(
+        default=30.0,
+        description="While a PostgreSQL statement is held: how often the client is told it"
+        " still waits (a NOTICE, which also keeps drivers' socket read timeouts and idle"
+        " middleboxes from ending the session) and the idle backend gets a Sync (which keeps"
+        " idle_session_timeout and idle_in_transaction_session_timeout from ending it). 0s:"
+        " off.",
+    )
 
 
 def read_secret(where: str, key: str, env: str | None, file: Path | None) -> str | None:

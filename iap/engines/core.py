@@ -57,9 +57,17 @@ class Verdict:
 
 
 class StatementGate:
-    def __init__(self, session: Session, client: ClientInput) -> None:
+    def __init__(
+        self,
+        session: Session,
+        client: ClientInput,
+        keepalive: Callable[[ApprovalRequest], Awaitable[None]] | None = None,
+    ) -> None:
         self.session = session
         self.client = client
+        # called every [policy] hold_keepalive while a request is held (PostgreSQL: a NOTICE
+        # to the client, a Sync to the idle backend), so that nothing times out meanwhile
+        self.keepalive = keepalive
 
     def decide(self, risks: list[Risk]) -> Decision | None:
         """The strictest decision over the classes of one unit (None: nothing runs)."""
@@ -109,6 +117,8 @@ class StatementGate:
             return Verdict(True, grant.label)
         async with trio.open_nursery() as watch:
             watch.start_soon(self.client.read_ahead_while_held)
+            if self.keepalive is not None:
+                watch.start_soon(self._keep_alive, self.keepalive)
             result = await session.hold(
                 decision,
                 sql=sql,
@@ -123,3 +133,14 @@ class StatementGate:
         if result.status == "abandoned":
             raise ClientGone()
         return Verdict(False, message=result.message, cancelled=result.status == "cancelled")
+
+    async def _keep_alive(self, keepalive: Callable[[ApprovalRequest], Awaitable[None]]) -> None:
+        """Until cancelled (the hold ended): keepalive(request) every hold_keepalive."""
+        while True:
+            interval = self.session.services.config.policy.hold_keepalive
+            if interval <= 0:
+                return
+            await trio.sleep(interval)
+            request = self.session.holding
+            if request is not None:
+                await keepalive(request)

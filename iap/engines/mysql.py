@@ -132,6 +132,7 @@ class _Unit:
     prepare: Prepared | None = None  # a COM_STMT_PREPARE: mapped to the id the backend gives
     swallow: list[bytes] | None = None  # the gateway's own query: answer kept, not forwarded
     generation: int = 0  # of a lexing-state query: only the latest one's answer counts
+    ping: bool = False  # the gateway's own COM_PING while a statement is held (keep_alive)
     steps: tuple[SessionStep, ...] | None = ()  # its statements' session effects (None: unknown)
 
     @property
@@ -247,7 +248,7 @@ class MySQLSession:
         self.unanswered_seq = 0  # the answer's sequence number while a command is held
         self.safe_functions = frozenset(session.services.config.policy.safe_functions)
         self.input = ClientInput(client, session)
-        self.gate = StatementGate(session, self.input)
+        self.gate = StatementGate(session, self.input, keepalive=self.keep_alive)
         self.backend_error: ProtocolError | None = None
         self._idle: trio.Event | None = None  # set when the backend has answered everything
         self._client_closed = False  # sending to the client failed: it left
@@ -335,6 +336,8 @@ class MySQLSession:
     def _finish(self, outcome: Outcome[_Unit]) -> None:
         unit = outcome.tag
         if unit.swallow is not None:
+            if unit.ping:
+                return
             if unit.generation == self.lex_generation:  # no later statement changed it again
                 self._lex_pending = False
                 self._learn_lex_state(unit.swallow, outcome)
@@ -394,6 +397,15 @@ class MySQLSession:
             self._idle = trio.Event()
             await self._idle.wait()
         self._idle = None
+
+    async def keep_alive(self, request: ApprovalRequest) -> None:
+        """A statement is held (every [policy] hold_keepalive): a COM_PING of the gateway's
+        own to the idle backend (its OK is not passed on), so that wait_timeout and MariaDB's
+        idle_transaction_timeout do not end the session; PING changes nothing else. (The
+        MySQL protocol has no message a waiting client could be told anything with.)"""
+        if not self.tracker.pending:
+            unit = _Unit("<keepalive>", Risk.READ, "", audited=False, swallow=[], ping=True)
+            await self.to_backend(encode_packet(0, bytes((Command.PING,))), Expect.ONE, unit)
 
     async def kill_running(self, connection: ConnectionConfig) -> None:
         """What the gateway's stop does to a statement still running at its deadline: KILL

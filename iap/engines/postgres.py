@@ -109,6 +109,7 @@ _CHANGED_IN_BATCH = (
 # What every statement is taken for when the gateway runs with IAP_UNSAFE_NO_CLASSIFY=1.
 _UNCLASSIFIED = Classification(Risk.READ, (), ("not classified (IAP_UNSAFE_NO_CLASSIFY)",))
 _UNANSWERED = "the session ended before the server answered"
+KEEPALIVE = object()  # the tracker token of the gateway's own Sync during a hold (keep_alive)
 
 
 def _has_effects(cls: Classification | None) -> bool:
@@ -256,9 +257,28 @@ class PostgresSession:
         self.backend_error: ProtocolError | None = None
         self.safe_functions = frozenset(session.services.config.policy.safe_functions)
         self.input = ClientInput(client, session)
-        self.gate = StatementGate(session, self.input)
+        self.gate = StatementGate(session, self.input, keepalive=self.keep_alive)
 
     # -- I/O helpers ---------------------------------------------------------------------------
+
+    async def keep_alive(self, request: ApprovalRequest) -> None:
+        """A statement is held (every [policy] hold_keepalive): tell the client it still
+        waits, which also keeps socket read timeouts and idle middleboxes from ending the
+        session, and, when the backend is at ReadyForQuery with nothing of the client's
+        outstanding, send it a Sync of the gateway's own (its ReadyForQuery is not passed on)
+        so that idle_session_timeout and idle_in_transaction_session_timeout do not end it.
+        A Sync at ReadyForQuery changes nothing in the server: no transaction starts or ends.
+        Never while an extended-protocol batch is open: there a Sync would end it."""
+        left = max(request.expires_at - self.session.services.clock(), 0.0)
+        notice = pgm.NoticeResponse.make(
+            severity="NOTICE",
+            code="00000",
+            message=f"iap: request {request.id} still waits for approval ({left:.0f}s left)",
+        )
+        await self.to_client(notice.encode())
+        if self.open_unit is None and not self.inflight and self.tracker.idle:
+            self._sent(SYNC, KEEPALIVE)
+            await self.to_backend(pgm.Sync().encode())
 
     async def to_client(self, data: bytes) -> None:
         # Replies and hold notices come from two tasks; the lock keeps their frames whole.
@@ -369,7 +389,10 @@ class PostgresSession:
                 self.track_parameter(*parameter_status(view[payload:end]))
                 continue
             for event in received(kind, view[payload:end]):
-                if isinstance(event, Failed):
+                if isinstance(event, Ready) and event.token is KEEPALIVE:  # ours: not passed on
+                    out.append(bytes(buf[start : payload - 5]))
+                    start = end
+                elif isinstance(event, Failed):
                     replacement = self._on_failed(event, view[payload:end])
                     if replacement is not None:
                         out.append(bytes(buf[start : payload - 5]))
