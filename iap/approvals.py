@@ -77,6 +77,7 @@ class Approvals:
         self.poll_interval = poll_interval
         self._wakeups: dict[str, trio.Event] = {}
         # (user, connection, rule index) -> (until, highest risk rank released by the approval)
+        self.grace_granted = trio.Event()  # set (and replaced) by every grant_grace
         # (user, connection, network, rule index) -> (until, highest risk rank covered)
         self._grace: dict[tuple[str, str, str, int], tuple[float, int]] = {}
         self._published: dict[tuple[str, str], None] = {}  # (id, status) in publish order
@@ -141,8 +142,9 @@ class Approvals:
                 await wakeup.wait()
 
     async def finish(self, request_id: str, status: str, reason: str) -> ApprovalRequest:
-        """End a pending request as expired/abandoned/cancelled. If someone decided it first,
-        return that decision instead (the caller must honour it)."""
+        """End a pending request as expired/abandoned/cancelled (or approved by a grace
+        window, `Session.hold`). If someone decided it first, return that decision instead
+        (the caller must honour it)."""
         transition = partial(
             self.store.transition_request, request_id, status, reason=reason, ts=self.clock()
         )
@@ -300,6 +302,8 @@ class Approvals:
         the same user and connection from the same network (a grace earned on one network
         does not apply on another: iap.context.network_of)."""
         if rule.grace > 0:
+            self.grace_granted.set()  # holds already waiting under it may be covered now
+            self.grace_granted = trio.Event()
             self._grace[(user, connection, network, rule_index)] = (
                 self.clock() + rule.grace,
                 _RISK_RANK[risk],

@@ -269,7 +269,21 @@ class Session:
                         ended_by = why
                         nursery.cancel_scope.cancel()
 
+                    async def wait_grace() -> None:
+                        """An approval of the same user's held statement under this rule,
+                        on this connection and network, opened a grace window that covers
+                        this one too: one approval for a pool's (or a tool's) holds."""
+                        nonlocal ended_by
+                        assert decision.rule_index is not None
+                        key = (self.user, self.connection.name, self.network, decision.rule_index)
+                        while not approvals.in_grace(*key, decision.risk.value):
+                            await approvals.grace_granted.wait()
+                        ended_by = "grace"
+                        nursery.cancel_scope.cancel()
+
                     nursery.start_soon(wait_decision)
+                    if decision.rule.grace > 0:
+                        nursery.start_soon(wait_grace)
                     nursery.start_soon(wait_event, self.client_gone, "abandoned")
                     nursery.start_soon(wait_event, self._cancel, "cancelled")
                     nursery.start_soon(wait_event, approvals.stopping, "stopping")
@@ -290,6 +304,8 @@ class Session:
 
     def _hold_end(self, ended_by: str, timeout: float) -> tuple[str, str]:
         """(status, reason) of a hold that ended without a decision."""
+        if ended_by == "grace":
+            return "approved", GRACE
         if ended_by == "stopping" or self.stopping:
             return "cancelled", STOPPING
         if self.revoked is not None:

@@ -165,6 +165,37 @@ async def test_grace_releases_later_statements_of_the_same_class_once_approved(
     assert tables == [(2,)]
 
 
+async def test_one_approval_under_a_grace_rule_releases_the_users_other_holds(
+    gateway: Gateway, database: str, pg_server: PgServer
+) -> None:
+    """A pool (two sessions here) holding statements under the same grace rule asks once: the
+    approval of one opens the window, and the other held statement of the class or lower is
+    released by it, its own request saying so (a higher class stays held: see the test
+    above)."""
+    carol = await agent_for(gateway, "carol", "dev")
+    async with carol.connect() as carol_port:
+        first, second = (
+            await start_psql(carol_port, database),
+            await start_psql(carol_port, database),
+        )
+        await first.send("CREATE TABLE pooled_one (id int);")
+        one = (await first.err.wait_for(r"iap approve ([A-Z2-9]{6})")).group(1)
+        await second.send("CREATE TABLE pooled_two (id int);")
+        two = (await second.err.wait_for(r"iap approve ([A-Z2-9]{6})")).group(1)
+        approved = await carol.run("approve", one, "--code", gateway.fresh_code("carol"))
+        assert approved.returncode == 0, approved.stderr.decode()
+        await first.out.wait_for("CREATE TABLE")
+        await second.out.wait_for("CREATE TABLE")  # released without a second approval
+        assert await first.close() == 0 and await second.close() == 0
+    released = gateway.services.store.get_request(two)
+    assert (released.status, released.decided_by) == ("approved", None)
+    assert released.reason is not None and released.reason.startswith("released by grace")
+    tables = pg_server.execute(
+        "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'pooled_%'", database
+    )
+    assert tables == [(2,)]
+
+
 async def test_a_reviewer_watches_requests_come_and_go(
     gateway: Gateway, alice: Agent, port: ConnectedPort, database: str
 ) -> None:
