@@ -64,18 +64,28 @@ def notice_json(event: Event, public_url: str) -> dict[str, Any]:
 
 
 def slack_text(event: Event) -> str:
-    """One Slack message for a request event."""
-    r: dict[str, Any] = dict(event.data)
+    """One Slack message for a request event. Every text a user chose (the SQL above all) is
+    escaped as Slack asks (&, <, >), and cannot close the code block it is shown in: a
+    statement cannot ping a channel, link somewhere, or fake the message around it."""
+    r: dict[str, Any] = {
+        k: _slack_escape(v) if isinstance(v, str) else v for k, v in event.data.items()
+    }
     status = event.kind.split(".", 1)[1]
     head = f"*{r['user']}* on *{r['connection']}* ({r['risk']}): request `{r['id']}`"
     sql = str(r.get("sql") or "")
-    sql = sql if len(sql) <= 500 else sql[:500] + "..."
+    sql = (sql if len(sql) <= 500 else sql[:500] + "...").replace("`", "\u02cb")
     if status == "held":
-        who = who_approves(str(r["approval"]), list(r["approver_roles"]), int(r["min_approvals"]))
+        roles = [_slack_escape(str(role)) for role in r["approver_roles"]]
+        who = who_approves(str(r["approval"]), roles, int(r["min_approvals"]))
         return f"{head} is held for {who}.\n```{sql}```\nApprove: `iap approve {r['id']}`"
     why = f": {r['reason']}" if r.get("reason") else ""
     by = f" by {r['decided_by']}" if r.get("decided_by") else ""
     return f"{head} {status}{by}{why}"
+
+
+def _slack_escape(text: str) -> str:
+    """Slack's escaping of the three characters its markup reads (links, mentions)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
