@@ -70,7 +70,12 @@ def duration(seconds: float) -> str:
 
 
 def one_line(sql: str, width: int = 70) -> str:
-    flat = " ".join(sql.split())
+    """A statement on one line of a terminal: whitespace runs as one space, control
+    characters escaped (a statement cannot move the cursor or rewrite what a reviewer sees),
+    at most `width` characters."""
+    from iap.audit import printable  # (imported here: most commands print no statement)
+
+    flat = printable(" ".join(sql.split()))
     return flat if len(flat) <= width else flat[: width - 3] + "..."
 
 

@@ -222,7 +222,7 @@ def describe_event(event: dict[str, object]) -> str | None:
         )
     if isinstance(kind, str) and kind.startswith("request.") and kind != "request.approval_added":
         status = kind.split(".", 1)[1]
-        reason = f": {event['reason']}" if event.get("reason") else ""
+        reason = f": {one_line(str(event['reason']), 200)}" if event.get("reason") else ""
         return f"[iap {clock(time.time())}] request {rid} {status}{reason}"
     return None
 
