@@ -28,6 +28,7 @@ import httpx
 import trio
 
 from iap.approvals import who_approves
+from iap.config import ConfigError
 from iap.events import Event
 from iap.logfmt import event as log_event
 from iap.services import Services
@@ -129,13 +130,21 @@ class Notifier:
                 while not self.queue:
                     self.ready = trio.Event()
                     await self.ready.wait()
-                await self._send(http, self.queue.popleft())
+                event = self.queue.popleft()
+                try:
+                    await self._send(http, event)
+                except Exception as e:  # one notice must never take the gateway down
+                    self._failed(event, 0, f"{type(e).__name__}: {e}")
 
     async def _send(self, http: httpx.AsyncClient, event: Event) -> None:
         notify = self.services.config.notify
         if notify.webhook is None:  # turned off by a reload since
             return
-        secret = await trio.to_thread.run_sync(notify.secret)
+        try:
+            secret = await trio.to_thread.run_sync(notify.secret)
+        except ConfigError as e:  # the secret went away (a reload, a file removed)
+            self._failed(event, 0, str(e))
+            return
         public = self.services.config.gateway.public_url
         payload = {"text": slack_text(event)} if notify.slack else notice_json(event, public)
         body = json.dumps(payload, sort_keys=True).encode()
@@ -160,13 +169,16 @@ class Notifier:
                 self.deliveries.labels(outcome="ok").inc()
                 return
             error = f"HTTP {response.status_code}"
+        self._failed(event, ATTEMPTS, error)
+
+    def _failed(self, event: Event, attempts: int, error: str) -> None:
         self.deliveries.labels(outcome="failed").inc()
         log.warning(
             log_event(
                 "webhook_failed",
                 request=event.data.get("id"),
                 kind=event.kind,
-                attempts=ATTEMPTS,
+                attempts=attempts,
                 error=error,
             )
         )

@@ -157,3 +157,23 @@ async def test_slack_messages(
         " denied by alice"
     }
     await psql.close()
+
+
+async def test_a_missing_secret_fails_the_notice_not_the_gateway(
+    gateway: Gateway, alice: Agent, port: ConnectedPort, database: str, hook: Hook,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.delenv("IAP_TEST_HOOK_SECRET")  # gone after the start (an operator's mistake)
+    psql = await start_psql(port, database)
+    await psql.send("DROP TABLE items;")
+    request_id = (await psql.err.wait_for(r"iap approve ([A-Z2-9]{6})")).group(1)
+    with trio.fail_after(10):
+        while 'outcome="failed"} 1.0' not in gateway.services.metrics.render().decode():
+            await trio.sleep(0.05)
+    assert hook.received == []  # never sent unsigned
+    denied = await alice.run("deny", request_id)
+    assert denied.returncode == 0, denied.stderr.decode()
+    await psql.err.wait_for("42501")
+    await psql.send("SELECT 'served' AS x;")
+    await psql.out.wait_for("served")
+    await psql.close()
