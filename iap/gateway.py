@@ -150,6 +150,8 @@ async def _watch_revocations(services: Services) -> None:
             await services.live.check_ends()
         except StoreUnavailable as e:
             log.warning("could not check for sessions to end: %s", e)
+        except Exception:  # the next look is 2 s away; the gateway must not end for this
+            log.exception("checking for sessions to end failed")
 
 
 # -- pid files: how `iap admin reload` finds the gateway -------------------------------------
