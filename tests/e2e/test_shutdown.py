@@ -64,6 +64,23 @@ def with_gateway_keys(path: Path, **keys: str) -> Path:
     return path
 
 
+async def cancellable_gateway(
+    nursery: trio.Nursery, path: Path, stopped: trio.Event
+) -> tuple[Gateway, trio.CancelScope]:
+    """run_gateway in `nursery` with a 1 s shutdown grace, in a scope the test cancels as a
+    caller stopping the gateway does; `stopped` is set when it has returned."""
+    config = load_config(with_gateway_keys(path, shutdown_grace='"1s"'))
+    clock = FakeClock()
+    scope = trio.CancelScope()
+
+    async def gateway_task(task_status: trio.TaskStatus[Any]) -> None:
+        with scope:
+            await run_gateway(config, clock=clock, handle_signals=False, task_status=task_status)
+        stopped.set()
+
+    return Gateway(await nursery.start(gateway_task), config, path, clock), scope
+
+
 def stored(config: Path) -> SQLiteStore:
     return SQLiteStore(config.parent / "data" / "iap.db")
 
@@ -169,20 +186,9 @@ async def test_cancelling_the_gateway_ends_holds_then_sessions_after_the_grace(
     naming the stop (the mariadb CLI); PostgreSQL sessions last the grace, then get FATAL
     57P01, a statement still running cancelled first."""
     path = write_config(tmp_path, pg_server, database, mysql_connection(tmp_path, backend))
-    config = load_config(with_gateway_keys(path, shutdown_grace='"1s"'))
-    clock = FakeClock()
     stopped = trio.Event()
     async with trio.open_nursery() as nursery:
-        scope = trio.CancelScope()
-
-        async def gateway_task(task_status: trio.TaskStatus[Any]) -> None:
-            with scope:
-                await run_gateway(
-                    config, clock=clock, handle_signals=False, task_status=task_status
-                )
-            stopped.set()
-
-        gw = Gateway(await nursery.start(gateway_task), config, path, clock)
+        gw, scope = await cancellable_gateway(nursery, path, stopped)
         gw.add_user("alice", "dev")
         agent = await Agent.logged_in(gw, "alice")
         async with agent.connect("my-main") as my_port, agent.connect() as pg_port:
@@ -246,20 +252,10 @@ async def test_a_mysql_statement_still_running_after_the_grace_is_killed_in_the_
     its own and sends KILL QUERY, so the statement does not go on running in MariaDB after
     its session is gone, and its audit row says how it ended."""
     path = write_config(tmp_path, pg_server, database, mysql_connection(tmp_path, backend))
-    config = load_config(with_gateway_keys(path, shutdown_grace='"1s"'))
-    clock = FakeClock()
     sleeping = "SELECT SLEEP(120) AS slept"
     running = f"SELECT count(*) FROM information_schema.processlist WHERE info = '{sleeping}'"
     async with trio.open_nursery() as nursery:
-        scope = trio.CancelScope()
-
-        async def gateway_task(task_status: trio.TaskStatus[Any]) -> None:
-            with scope:
-                await run_gateway(
-                    config, clock=clock, handle_signals=False, task_status=task_status
-                )
-
-        gw = Gateway(await nursery.start(gateway_task), config, path, clock)
+        gw, scope = await cancellable_gateway(nursery, path, trio.Event())
         gw.add_user("alice", "dev")
         agent = await Agent.logged_in(gw, "alice")
         async with agent.connect("my-main") as my_port:
