@@ -6,6 +6,7 @@ The gateway runs here as `iap gateway run` in a subprocess (real clock, real sig
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -31,17 +32,26 @@ pytestmark = pytest.mark.e2e
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` different ports free now (all held while they are picked, so no two are the
+    same; another process may still take one before the gateway binds it)."""
+    with contextlib.ExitStack() as held:
+        ports = []
+        for _ in range(count):
+            s = held.enter_context(socket.socket())
+            s.bind(("127.0.0.1", 0))
+            ports.append(int(s.getsockname()[1]))
+        return ports
 
 
 def write_gateway_config(
     tmp_path: Path, pg_server: PgServer, database: str, extra: str = ""
 ) -> Path:
     """A config on fixed free ports (`extra` goes into the connection)."""
-    api, tunnel = free_port(), free_port()
+    api, tunnel = free_ports(2)
     path = tmp_path / "gateway.toml"
     path.write_text(
         f"""
@@ -140,7 +150,10 @@ async def gateway_process(config: Path, *args: str) -> AsyncIterator[trio.Proces
                             break
                 except (httpx.HTTPError, OSError, ssl.SSLError):
                     pass
-                assert process.poll() is None, "iap gateway run exited during start-up"
+                if process.poll() is not None:
+                    assert process.stderr is not None
+                    said = await process.stderr.receive_some(65536)
+                    raise AssertionError(f"iap gateway run exited during start-up: {said!r}")
                 await trio.sleep(0.2)
         yield process
     finally:
